@@ -1,0 +1,29 @@
+/**
+ * @dynconv/core: tensors, reverse-mode autograd, the kernel registry and the CPU backend.
+ * @packageDocumentation
+ */
+export { Tensor, type BackwardOptions, type NestedArray, type TensorHook } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export { isFloating, promoteTypes } from './dtype.js';
+export type { Backend, Storage, TensorInfo, KernelName, KernelSignatures, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
+export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend } from './backend/registry.js';
+export { Generator, defaultGenerator, manualSeed } from './random.js';
+export { broadcastShapes, contiguousStrides, isContiguous, sizeOf } from './shape.js';
+
+export { grad, type GradOptions } from './autograd/grad.js';
+export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
+export { Node, type BackwardFn } from './autograd/node.js';
+export { record } from './autograd/record.js';
+export { gradcheck, gradgradcheck, type GradcheckOptions } from './gradcheck.js';
+
+export * from './ops/creation.js';
+export { cast, toBackend } from './ops/cast.js';
+export * from './ops/unary.js';
+export { add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, ge, lt, le, where, type Operand } from './ops/binary.js';
+export * from './ops/activation.js';
+export { sum, mean, variance, variance as var_, std, amax, amin, max, min, argmax, argmin, logsumexp, type VarOptions, type ValuesIndices } from './ops/reduce.js';
+export { reshape, view, permute, transpose, t, expand, broadcastTo, narrow, slice, select, squeeze, unsqueeze, flatten, contiguous, clone, sumToShape } from './ops/views.js';
+export { matmul, mm, bmm, linear } from './ops/matmul.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { cat, stack, split, chunk, pad } from './ops/join.js';
+export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
