@@ -74,7 +74,11 @@ function check(analytic: number, numeric: number, atol: number, rtol: number, wh
  * `raiseException: false`) with a report naming the input, the index and both values.
  */
 export function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): boolean {
-  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, fastMode = false, raiseException = true } = opts;
+  const eps = opts.eps ?? 1e-6;
+  const atol = opts.atol ?? 1e-5;
+  const rtol = opts.rtol ?? 1e-3;
+  const fastMode = opts.fastMode ?? false;
+  const raiseException = opts.raiseException ?? true;
   const diffIdx = inputs.flatMap((x, i) => (x.requiresGrad ? [i] : []));
   if (diffIdx.length === 0) throw new Error('gradcheck: no input requires grad; set requiresGrad on the inputs to check');
   for (const i of diffIdx) {
