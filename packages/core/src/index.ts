@@ -7,6 +7,7 @@ export type { DType, TypedArray } from './dtype.js';
 export { isFloating, promoteTypes } from './dtype.js';
 export type { Backend, Storage, TensorInfo, KernelName, KernelSignatures, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
 export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend } from './backend/registry.js';
+export { createCpuBackend } from './cpu/index.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { broadcastShapes, contiguousStrides, isContiguous, sizeOf } from './shape.js';
 

@@ -64,4 +64,4 @@ export function runKernel<K extends KernelName>(
   return fn(...args);
 }
 
-registerBackendFactory('cpu', createCpuBackend);
+registerBackendFactory('cpu', () => createCpuBackend('cpu'));

@@ -9,25 +9,26 @@ import { CpuStorage } from './storage.js';
 
 /**
  * The reference backend: pure TypeScript over typed arrays, float32 and float64.
- * Every other backend is tested against it.
+ * Every other backend is tested against it. `backendName` lets tests register a second, separate
+ * instance (to exercise cross-backend errors and transfers).
  */
-export function createCpuBackend(): Backend {
+export function createCpuBackend(backendName = 'cpu'): Backend {
   const backend: Backend = {
-    name: 'cpu',
+    name: backendName,
     fromArray: (dtype: DType, data: TypedArray): Storage => new CpuStorage(backend, dtype, data),
     readSync: (s: Storage) => (s as CpuStorage).data,
     read: async (s: Storage) => (s as CpuStorage).data,
   };
-  registerKernel('cpu', 'Unary', (name, x, d) => unary(backend, name, x, d));
-  registerKernel('cpu', 'Binary', (name, a, b, d) => binary(backend, name, a, b, d));
-  registerKernel('cpu', 'Where', (c, a, b, d) => where(backend, c, a, b, d));
-  registerKernel('cpu', 'Reduce', (name, x, axes, d) => reduce(backend, name, x, axes, d));
-  registerKernel('cpu', 'ArgReduce', (name, x, axis) => argReduce(backend, name, x, axis));
-  registerKernel('cpu', 'MatMul', (a, b, d) => matmul(backend, a, b, d));
-  registerKernel('cpu', 'Copy', (x, d) => copy(backend, x, d));
-  registerKernel('cpu', 'Assign', (dst, src) => assign(dst, src));
-  registerKernel('cpu', 'Fill', (n, v, d) => fill(backend, n, v, d));
-  registerKernel('cpu', 'Gather', (x, dim, index) => gather(backend, x, dim, index));
-  registerKernel('cpu', 'ScatterAdd', (b, dim, index, src) => scatterAdd(backend, b, dim, index, src));
+  registerKernel(backendName, 'Unary', (name, x, d) => unary(backend, name, x, d));
+  registerKernel(backendName, 'Binary', (name, a, b, d) => binary(backend, name, a, b, d));
+  registerKernel(backendName, 'Where', (c, a, b, d) => where(backend, c, a, b, d));
+  registerKernel(backendName, 'Reduce', (name, x, axes, d) => reduce(backend, name, x, axes, d));
+  registerKernel(backendName, 'ArgReduce', (name, x, axis) => argReduce(backend, name, x, axis));
+  registerKernel(backendName, 'MatMul', (a, b, d) => matmul(backend, a, b, d));
+  registerKernel(backendName, 'Copy', (x, d) => copy(backend, x, d));
+  registerKernel(backendName, 'Assign', (dst, src) => assign(dst, src));
+  registerKernel(backendName, 'Fill', (n, v, d) => fill(backend, n, v, d));
+  registerKernel(backendName, 'Gather', (x, dim, index) => gather(backend, x, dim, index));
+  registerKernel(backendName, 'ScatterAdd', (b, dim, index, src) => scatterAdd(backend, b, dim, index, src));
   return backend;
 }
