@@ -176,3 +176,16 @@ function countCopies(inp: { leaf: Tensor; view: (t?: Tensor) => Tensor }, j: num
   const marked = tensor(probe, { dtype: 'float64' }).reshape(inp.leaf.shape);
   return inp.view(marked).sum().item();
 }
+
+describe('grad() with non-leaf inputs', () => {
+  it('stops at the requested tensor and leaves the graph below it intact', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(3);
+    const [g1] = grad(h.pow(2).sum(), h);
+    const [g2] = grad(h.exp().sum(), h);
+    expectClose(g1!.dataSync(), [6, 12]);
+    expectClose(g2!.dataSync(), [Math.exp(3), Math.exp(6)]);
+    h.sum().backward(); // h's own node was never run, so it was never freed
+    expectClose(x.grad!.dataSync(), [3, 3]);
+  });
+});

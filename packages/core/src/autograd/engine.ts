@@ -82,6 +82,8 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
         continue;
       }
       if (!wanted && t.retainsGrad) t.grad = opts.createGraph ? g : g.detach();
+      // grad() stops at the requested tensors: nothing below them is needed (or freed).
+      if (!node.inputs.some((x) => useful.has(x))) continue;
       const inputGrads = node.apply(g);
       if (!opts.retainGraph) node.release();
       node.inputs.forEach((x, i) => {

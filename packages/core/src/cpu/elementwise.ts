@@ -126,6 +126,7 @@ export function assign(dst: TensorInfo, src: TensorInfo): void {
 
 export function fill(backend: Backend, size: number, value: number, dtype: DType): Storage {
   const out = allocFor(backend, dtype, size);
-  if (value !== 0) out.data.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
+  // Storage starts as +0; fill anything else, -0 included.
+  if (!Object.is(value, 0)) out.data.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
   return out;
 }

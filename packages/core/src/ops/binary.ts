@@ -20,7 +20,7 @@ function toTensors(op: string, operands: readonly Operand[]): Tensor[] {
   const dtype = operands.reduce<DType | null>((d, o) => (o instanceof Tensor ? (d ? promoteTypes(d, o.dtype) : o.dtype) : d), null)!;
   return operands.map((o, i) => {
     if (o instanceof Tensor) return o;
-    if (typeof o !== 'number') return checkTensor(op, `argument ${i}`, o);
+    if (typeof o !== 'number') return checkTensor(op, ['a', 'b', 'c'][i] ?? `argument ${i}`, o);
     return full([], o, { dtype: scalarDType(o, dtype), backend: like.backend.name });
   });
 }
@@ -50,15 +50,27 @@ function binaryOp(op: string, kernel: BinaryKernelName, a: Operand, b: Operand, 
 const boolToInt = (d: DType): DType => (d === 'bool' ? 'int32' : d);
 const toFloat = (d: DType): DType => (isFloating(d) ? d : 'float32');
 
+/**
+ * alpha * b for add/sub: a number stays a number, and a tensor is scaled in the dtype the
+ * sum is computed in (so float32 b beside float64 a is not rounded to float32 first).
+ * Anything else is left for `prepare` to reject with the op's name.
+ */
+function scaleByAlpha(a: Operand, b: Operand, alpha: number): Operand {
+  if (alpha === 1) return b;
+  if (typeof b === 'number') return b * alpha;
+  if (!(b instanceof Tensor)) return b;
+  return mul(a instanceof Tensor ? cast(b, promoteTypes(a.dtype, b.dtype)) : b, alpha);
+}
+
 /** a + alpha * b. */
 export function add(a: Operand, b: Operand, alpha = 1): Tensor {
-  if (alpha !== 1) b = mul(b, alpha);
+  b = scaleByAlpha(a, b, alpha);
   return binaryOp('add', 'Add', a, b, (_a, _b, _y, g) => [g, g], boolToInt);
 }
 
 /** a - alpha * b. */
 export function sub(a: Operand, b: Operand, alpha = 1): Tensor {
-  if (alpha !== 1) b = mul(b, alpha);
+  b = scaleByAlpha(a, b, alpha);
   return binaryOp('sub', 'Sub', a, b, (_a, _b, _y, g) => [g, g.neg()], boolToInt);
 }
 
@@ -111,6 +123,8 @@ export const le = (a: Operand, b: Operand): Tensor => compare('le', 'Le', a, b);
 /** Picks `a` where `condition` is non-zero, else `b`; the condition gets no gradient. */
 export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   checkTensor('where', 'condition', condition);
+  // Two plain numbers are float32 tensors on the condition's backend, as in PyTorch.
+  if (typeof a === 'number' && typeof b === 'number') a = full([], a, { backend: condition.backend.name });
   const { inputs: [x, z], dtype } = prepare('where', [a, b]);
   const shape = broadcastShapes('where', condition.shape, x!.shape);
   commonBackend('where', [condition, x!]);

@@ -57,9 +57,14 @@ function flattenInto(op: string, data: NestedArray, shape: number[], d: number, 
   data.forEach((x, i) => flattenInto(op, x, shape, d + 1, [...path, i], out));
 }
 
+/** True for a boolean, or a non-empty nested array whose elements are all booleans. */
+function allBooleans(data: NestedArray): boolean {
+  return typeof data === 'boolean' || (Array.isArray(data) && data.length > 0 && data.every(allBooleans));
+}
+
 /**
  * A tensor from nested arrays, a number, or a typed array (1-D). float32 unless `dtype` says
- * otherwise, or the data is a Float64Array (float64) or Int32Array (int32).
+ * otherwise, or the data is booleans (bool), a Float64Array (float64) or an Int32Array (int32).
  */
 export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
@@ -69,7 +74,7 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {})
     arr.set(data);
     return fromTypedArray(arr, [data.length], dtype, opts);
   }
-  const dtype = opts.dtype ? checkDType('tensor', opts.dtype) : typeof data === 'boolean' ? 'bool' : 'float32';
+  const dtype = opts.dtype ? checkDType('tensor', opts.dtype) : allBooleans(data) ? 'bool' : 'float32';
   const shape = inferShape(data);
   const flat: number[] = [];
   flattenInto('tensor', data, shape, 0, [], flat);
@@ -132,8 +137,8 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   const dtype = checkDType('linspace', opts.dtype ?? 'float32');
   const arr = allocArray(dtype, steps);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
-  // Fill from both ends so the last value is exactly `end`, as PyTorch does.
-  const half = Math.floor(steps / 2);
+  // Fill from both ends so the last value is exactly `end`, as PyTorch does (one step gives `start`).
+  const half = Math.max(1, Math.floor(steps / 2));
   for (let i = 0; i < steps; i++) arr[i] = i < half ? start + i * delta : end - (steps - 1 - i) * delta;
   return fromTypedArray(arr, [steps], dtype, opts);
 }
@@ -158,7 +163,9 @@ function randomTensor(op: string, shape: readonly number[], opts: RandomOptions,
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  return randomTensor('rand', shape, opts, (g) => g.nextDouble());
+  // Doubles in [1 - 2^-25, 1) round to 1 in float32; cap them at the largest float32 below 1.
+  const top = (opts.dtype ?? 'float32') === 'float32' ? 1 - 2 ** -24 : 1;
+  return randomTensor('rand', shape, opts, (g) => Math.min(g.nextDouble(), top));
 }
 
 /** Standard normal samples. */
@@ -171,7 +178,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: need integers low < high, got low=${low}, high=${high}`);
   }
-  return randomTensor('randint', shape, { dtype: 'int32', ...opts }, (g) => g.nextInt(low, high));
+  return randomTensor('randint', shape, { ...opts, dtype: opts.dtype ?? 'int32' }, (g) => g.nextInt(low, high));
 }
 
 /** A random permutation of 0..n-1 (int32), by Fisher-Yates. */

@@ -67,7 +67,14 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const outShape = x.shape.map((s, i) => (i === d ? n : s));
   const along = x.shape.map((_, i) => (i === d ? n : 1));
   // A broadcast (stride-0) index turns the selection into a gather.
-  return gather(x, d, expand(reshape(index, along), outShape));
+  try {
+    return gather(x, d, expand(reshape(index, along), outShape));
+  } catch (e) {
+    // Report a bad index as this op's error, not gather's (the index is read back only here).
+    const bad = [...index.dataSync()].find((v) => !(Number.isInteger(v) && v >= 0 && v < x.shape[d]!));
+    if (bad === undefined) throw e;
+    throw new Error(`indexSelect: index ${bad} is out of range for dim ${dim} of size ${x.shape[d]} (shape ${fmt(x.shape)})`);
+  }
 }
 
 /** One-hot encoding of integer class indices: a new last dim of `numClasses` (int32 by default). */

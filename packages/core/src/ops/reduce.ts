@@ -88,7 +88,8 @@ export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
 function extreme(op: string, kernel: 'Max' | 'Min', x: Tensor, dim: Dims, keepdim: boolean): Tensor {
   const { y, axes, keep } = reduceRaw(op, kernel, x, dim);
   const out = record(op, y, [x], (g) => {
-    const hit = x.eq(expand(reshape(y, keep), x.shape));
+    // In x's dtype, so the 1/count shares are not rounded to float32 for float64 inputs.
+    const hit = cast(x.eq(expand(reshape(y, keep), x.shape)), x.dtype);
     const share = hit.div(sum(hit, axes, true));
     return [expand(reshape(g, keep), x.shape).mul(share)];
   });

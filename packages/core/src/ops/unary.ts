@@ -23,7 +23,10 @@ function unaryOp(op: string, kernel: UnaryKernelName, x: Tensor, derivative: Der
 const zeroGrad: Derivative = (_x, _y, g) => zerosLike(g);
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
-export const neg = (x: Tensor): Tensor => unaryOp('neg', 'Neg', x, (_x, _y, g) => neg(g), false);
+export function neg(x: Tensor): Tensor {
+  if (checkTensor('neg', 'x', x).dtype === 'bool') throw new Error('neg: negation of a bool tensor is not supported; use x.eq(0) for logical not');
+  return unaryOp('neg', 'Neg', x, (_x, _y, g) => neg(g), false);
+}
 export const exp = (x: Tensor): Tensor => unaryOp('exp', 'Exp', x, (_x, y, g) => mul(g, y));
 export const log = (x: Tensor): Tensor => unaryOp('log', 'Log', x, (x, _y, g) => g.div(x));
 export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', 'Sqrt', x, (_x, y, g) => g.div(y.mul(2)));
