@@ -27,4 +27,5 @@ export { reshape, view, permute, transpose, t, expand, broadcastTo, narrow, slic
 export { matmul, mm, bmm, linear } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { cat, stack, split, chunk, pad } from './ops/join.js';
+export { copyInto } from './ops/inplace.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';

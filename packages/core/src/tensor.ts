@@ -9,6 +9,7 @@ import * as act from './ops/activation.js';
 import * as bin from './ops/binary.js';
 import { cast, toBackend } from './ops/cast.js';
 import * as idx from './ops/indexing.js';
+import { copyInto } from './ops/inplace.js';
 import * as join from './ops/join.js';
 import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
@@ -214,6 +215,14 @@ export class Tensor implements TensorInfo {
   float(): Tensor { return cast(this, 'float32'); }
   int(): Tensor { return cast(this, 'int32'); }
   bool(): Tensor { return cast(this, 'bool'); }
+
+  // ---- in place (not recorded; refused on tensors that require grad while grad mode is on) --
+
+  /** Writes `src` (broadcast and cast) into this tensor's storage. */
+  copy_(src: Tensor | number): this { copyInto(this, src); return this; }
+  /** Sets every element to `value`. */
+  fill_(value: number): this { return this.copy_(value); }
+  zero_(): this { return this.copy_(0); }
 
   // ---- views ------------------------------------------------------------------------------
 
