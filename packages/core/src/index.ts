@@ -5,7 +5,7 @@
 export { Tensor, type BackwardOptions, type NestedArray, type TensorHook } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { isFloating, promoteTypes } from './dtype.js';
-export type { Backend, Storage, TensorInfo, KernelName, KernelSignatures, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
+export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
 export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend } from './backend/registry.js';
 export { createCpuBackend } from './cpu/index.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
@@ -28,4 +28,6 @@ export { matmul, mm, bmm, linear } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { cat, stack, split, chunk, pad } from './ops/join.js';
 export { copyInto } from './ops/inplace.js';
+export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type Pair } from './ops/conv.js';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions, type PoolWithIndices } from './ops/pool.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';

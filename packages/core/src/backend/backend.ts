@@ -30,6 +30,15 @@ export type BinaryKernelName =
   | 'Eq' | 'Ne' | 'Gt' | 'Ge' | 'Lt' | 'Le';
 
 export type ReduceKernelName = 'Sum' | 'Max' | 'Min' | 'Prod';
+
+/** Geometry of a 2-D convolution, NCHW, as the conv kernels receive it. */
+export interface Conv2dParams {
+  readonly stride: readonly [number, number];
+  /** Zero padding: top, bottom, left, right (asymmetric for 'same' with even kernels). */
+  readonly padding: readonly [number, number, number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
 export type ArgReduceKernelName = 'ArgMax' | 'ArgMin';
 
 /**
@@ -60,6 +69,18 @@ export interface KernelSignatures {
   Gather: (x: TensorInfo, dim: number, index: TensorInfo) => Storage;
   /** A copy of `base` with src[p] added at (p with dim replaced by index[p]), for p over index's shape. */
   ScatterAdd: (base: TensorInfo, dim: number, index: TensorInfo, src: TensorInfo) => Storage;
+  /** Convolution: x [N, C, H, W] and weight [K, C/groups, kh, kw] give [N, K, Ho, Wo]. */
+  Conv2d: (x: TensorInfo, weight: TensorInfo, p: Conv2dParams) => Storage;
+  /** The adjoint of Conv2d in x (transposed convolution): dy [N, K, Ho, Wo] gives dx of `inputShape`. */
+  Conv2dBackpropInput: (dy: TensorInfo, weight: TensorInfo, inputShape: readonly number[], p: Conv2dParams) => Storage;
+  /** The adjoint of Conv2d in the weight: x and dy give dw of `filterShape`. */
+  Conv2dBackpropFilter: (x: TensorInfo, dy: TensorInfo, filterShape: readonly number[], p: Conv2dParams) => Storage;
+  /**
+   * Max-pooling windows: for x [N, C, H, W], output (i, j) looks at rows `rows[i]` and columns
+   * `cols[j]` (in-range input positions). Returns int32 [N, C, rows.length, cols.length] holding
+   * the flat position h * W + w of each window's maximum (the first one on ties; NaN wins).
+   */
+  PoolArgMax: (x: TensorInfo, rows: readonly (readonly number[])[], cols: readonly (readonly number[])[]) => Storage;
 }
 
 export type KernelName = keyof KernelSignatures;

@@ -2,8 +2,10 @@ import type { Backend, Storage } from '../backend/backend.js';
 import { registerKernel } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { assign, binary, copy, fill, unary, where } from './elementwise.js';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
+import { poolArgMax } from './pool.js';
 import { argReduce, reduce } from './reduce.js';
 import { CpuStorage } from './storage.js';
 
@@ -30,5 +32,9 @@ export function createCpuBackend(backendName = 'cpu'): Backend {
   registerKernel(backendName, 'Fill', (n, v, d) => fill(backend, n, v, d));
   registerKernel(backendName, 'Gather', (x, dim, index) => gather(backend, x, dim, index));
   registerKernel(backendName, 'ScatterAdd', (b, dim, index, src) => scatterAdd(backend, b, dim, index, src));
+  registerKernel(backendName, 'Conv2d', (x, w, p) => conv2d(backend, x, w, p));
+  registerKernel(backendName, 'Conv2dBackpropInput', (dy, w, shape, p) => conv2dBackpropInput(backend, dy, w, shape, p));
+  registerKernel(backendName, 'Conv2dBackpropFilter', (x, dy, shape, p) => conv2dBackpropFilter(backend, x, dy, shape, p));
+  registerKernel(backendName, 'PoolArgMax', (x, rows, cols) => poolArgMax(backend, x, rows, cols));
   return backend;
 }
