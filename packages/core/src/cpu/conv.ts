@@ -47,9 +47,9 @@ function alloc(backend: Backend, dtype: DType, size: number): { storage: CpuStor
 
 /** Output columns ox whose input column ox*sw + off lies inside [0, W). */
 function validRange(off: number, sw: number, W: number, Wo: number): [number, number] {
-  const lo = Math.max(0, Math.ceil(-off / sw));
+  const lo = Math.min(Wo, Math.max(0, Math.ceil(-off / sw)));
   const hi = Math.min(Wo, Math.floor((W - 1 - off) / sw) + 1);
-  return [Math.min(lo, Wo), Math.max(lo, hi)];
+  return [lo, Math.max(lo, hi)];
 }
 
 const isPointwise = (g: Geometry): boolean =>

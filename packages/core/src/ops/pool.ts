@@ -88,6 +88,10 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions & 
   if (Ho <= 0 || Wo <= 0) throw new Error(`maxPool2d: output size would be ${Ho}x${Wo} for input ${fmt(x.shape)} with kernel ${kh}x${kw}`);
   const rows = windowLists(Ho, H, kh, sh, ph, dh);
   const cols = windowLists(Wo, W, kw, sw, pw, dw);
+  if (rows.some((r) => r.length === 0) || cols.some((c) => c.length === 0)) {
+    // PyTorch would output -inf there, with no element to send a gradient to.
+    throw new Error(`maxPool2d: some windows lie entirely in the padding (input ${fmt(x.shape)}, kernel ${fmt([kh, kw])}, padding ${fmt([ph, pw])}, dilation ${fmt([dh, dw])}); reduce padding or dilation`);
+  }
   return pooledByArgmax(x4, rows, cols, unbatch, opts.returnIndices ?? false);
 }
 
