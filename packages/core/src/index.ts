@@ -31,3 +31,6 @@ export { copyInto } from './ops/inplace.js';
 export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type Pair } from './ops/conv.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions, type PoolWithIndices } from './ops/pool.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
+export { dropout } from './ops/dropout.js';
+export { batchNorm, layerNorm, groupNorm } from './ops/normalization.js';
+export { crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropyWithLogits, type Reduction, type LossOptions, type SmoothL1LossOptions, type BCEWithLogitsOptions, type NLLLossOptions, type CrossEntropyOptions } from './ops/loss.js';

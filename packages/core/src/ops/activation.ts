@@ -49,3 +49,45 @@ export function clamp(x: Tensor, min?: Operand | null, max?: Operand | null): Te
   if (max !== undefined && max !== null) y = where(y.gt(max), max, y);
   return y;
 }
+
+/**
+ * Limits values to [min, max] like PyTorch's `hardtanh`: unlike {@link clamp}, the gradient
+ * is 0 at the bounds themselves (it passes only where min < x < max).
+ */
+export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
+  checkTensor('hardtanh', 'x', x);
+  if (x.dtype === 'bool') throw new Error('hardtanh: bool tensors are not supported');
+  if (!(min <= max)) throw new Error(`hardtanh: min must be <= max, got min=${min}, max=${max}`);
+  return where(x.le(min), min, where(x.ge(max), max, x));
+}
+
+/** min(max(x, 0), 6): {@link hardtanh} with bounds 0 and 6. */
+export function relu6(x: Tensor): Tensor {
+  checkTensor('relu6', 'x', x);
+  if (x.dtype === 'bool') throw new Error('relu6: bool tensors are not supported');
+  return hardtanh(x, 0, 6);
+}
+
+/** relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly inside). */
+export function hardsigmoid(x: Tensor): Tensor {
+  checkTensor('hardsigmoid', 'x', x);
+  checkFloating('hardsigmoid', 'x', x);
+  return relu6(x.add(3)).div(6);
+}
+
+/**
+ * x * relu6(x + 3) / 6. Written piecewise so the gradient at the kinks is PyTorch's
+ * (x/3 + 1/2 on the closed interval [-3, 3]), which the product rule over relu6 would not give.
+ */
+export function hardswish(x: Tensor): Tensor {
+  checkTensor('hardswish', 'x', x);
+  checkFloating('hardswish', 'x', x);
+  return where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x));
+}
+
+/** x * sigmoid(x) (also called swish). */
+export function silu(x: Tensor): Tensor {
+  checkTensor('silu', 'x', x);
+  checkFloating('silu', 'x', x);
+  return x.mul(x.sigmoid());
+}

@@ -1,0 +1,161 @@
+/**
+ * Normalization layers as functions (batch, layer and group norm), NCHW. Each normalises with
+ * a mean and a biased variance written with differentiable ops, so gradients of every order
+ * flow through the statistics without a hand-written backward.
+ */
+import { noGrad } from '../autograd/grad-mode.js';
+import { fmt, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { copyInto } from './inplace.js';
+import { mean } from './reduce.js';
+import { rsqrt } from './unary.js';
+import { checkFloating, checkTensor, commonBackend } from './util.js';
+
+/** (x - mean) / sqrt(var + eps) over `axes`, with the biased variance, as every norm here uses. */
+function standardize(x: Tensor, axes: number[], eps: number): { y: Tensor; mean: Tensor; var: Tensor } {
+  const m = mean(x, axes, true);
+  const c = x.sub(m);
+  const v = mean(c.mul(c), axes, true);
+  return { y: c.mul(rsqrt(v.add(eps))), mean: m, var: v };
+}
+
+function checkNumber(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+/** An optional per-channel tensor ([C]): checked, then shaped [1, C, 1, ...] to broadcast over x. */
+function perChannel(op: string, name: string, t: Tensor | null | undefined, x: Tensor): Tensor | null {
+  if (t === null || t === undefined) return null;
+  checkTensor(op, name, t);
+  checkFloating(op, name, t);
+  const c = x.shape[1]!;
+  if (t.ndim !== 1 || t.shape[0] !== c) {
+    throw new Error(`${op}: ${name} must have shape [${c}] (one value per channel of x ${fmt(x.shape)}), got ${fmt(t.shape)}`);
+  }
+  return t.reshape(x.shape.map((d, i) => (i === 1 ? d : 1)));
+}
+
+function affine(y: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
+  const scaled = weight ? y.mul(weight) : y;
+  return bias ? scaled.add(bias) : scaled;
+}
+
+/** Writes into a running-statistics buffer without touching the tape. */
+function updateInPlace(op: string, name: string, dst: Tensor, value: Tensor): void {
+  try {
+    copyInto(dst, value);
+  } catch (e) {
+    throw new Error(`${op}: cannot update ${name} in place: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Batch normalization of x [N, C, ...] per channel, as `torch.nn.functional.batch_norm`.
+ *
+ * In training mode x is normalised with the batch mean and the biased batch variance over
+ * every dim but 1, and `runningMean` / `runningVar` (when given) are updated in place, off the
+ * tape: `running = (1 - momentum) * running + momentum * batchStat`, with the *unbiased* batch
+ * variance for `runningVar`. In eval mode the running statistics are used instead (both must
+ * be given). `weight` and `bias` ([C]) scale and shift the result.
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  training = false,
+  momentum = 0.1,
+  eps = 1e-5,
+): Tensor {
+  const op = 'batchNorm';
+  checkTensor(op, 'x', x);
+  checkFloating(op, 'x', x);
+  if (x.ndim < 2) throw new Error(`${op}: expects x of shape [N, C, ...] (at least 2 dims), got ${fmt(x.shape)}`);
+  checkNumber(op, 'momentum', momentum);
+  checkNumber(op, 'eps', eps);
+  const rm = perChannel(op, 'runningMean', runningMean, x);
+  const rv = perChannel(op, 'runningVar', runningVar, x);
+  const w = perChannel(op, 'weight', weight, x);
+  const b = perChannel(op, 'bias', bias, x);
+  commonBackend(op, [x, ...[runningMean, runningVar, weight, bias].filter((t): t is Tensor => !!t)]);
+  const axes = x.shape.flatMap((_, i) => (i === 1 ? [] : [i]));
+  const n = sizeOf(axes.map((a) => x.shape[a]!));
+
+  if (!training) {
+    if (!rm || !rv) throw new Error(`${op}: runningMean and runningVar must be given in eval mode (training=false)`);
+    return affine(x.sub(rm).mul(rsqrt(rv.add(eps))), w, b);
+  }
+  if (n <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
+  const { y, mean: m, var: v } = standardize(x, axes, eps);
+  const c = [x.shape[1]!];
+  noGrad(() => {
+    if (runningMean) updateInPlace(op, 'runningMean', runningMean, runningMean.mul(1 - momentum).add(m.reshape(c).mul(momentum)));
+    // PyTorch keeps the unbiased (n - 1) variance in the running estimate.
+    if (runningVar) updateInPlace(op, 'runningVar', runningVar, runningVar.mul(1 - momentum).add(v.reshape(c).mul((momentum * n) / (n - 1))));
+  });
+  return affine(y, w, b);
+}
+
+/**
+ * Layer normalization over the trailing dims given by `normalizedShape`, as
+ * `torch.nn.functional.layer_norm`; `weight` and `bias` have exactly `normalizedShape`.
+ */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const op = 'layerNorm';
+  checkTensor(op, 'x', x);
+  checkFloating(op, 'x', x);
+  checkNumber(op, 'eps', eps);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`${op}: normalizedShape must be a non-empty list of non-negative integers, got ${JSON.stringify(normalizedShape)}`);
+  }
+  const k = shape.length;
+  const lead = x.ndim - k;
+  if (lead < 0 || shape.some((d, i) => x.shape[lead + i] !== d)) {
+    throw new Error(`${op}: normalizedShape ${fmt(shape)} must match the trailing dims of x, got x of shape ${fmt(x.shape)}`);
+  }
+  const params = [weight, bias].map((t, i) => {
+    const name = i === 0 ? 'weight' : 'bias';
+    if (t === null || t === undefined) return null;
+    checkTensor(op, name, t);
+    checkFloating(op, name, t);
+    if (t.ndim !== k || t.shape.some((d, j) => d !== shape[j])) {
+      throw new Error(`${op}: ${name} must have normalizedShape ${fmt(shape)}, got ${fmt(t.shape)}`);
+    }
+    return t;
+  });
+  commonBackend(op, [x, ...params.filter((t): t is Tensor => !!t)]);
+  const axes = shape.map((_, i) => lead + i);
+  // Trailing-dim parameters broadcast against x by NumPy rules, no reshape needed.
+  return affine(standardize(x, axes, eps).y, params[0]!, params[1]!);
+}
+
+/**
+ * Group normalization of x [N, C, ...]: the C channels are split into `numGroups` groups and
+ * each (sample, group) is normalised over its channels and spatial positions, as
+ * `torch.nn.functional.group_norm`; `weight` and `bias` ([C]) are per channel.
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const op = 'groupNorm';
+  checkTensor(op, 'x', x);
+  checkFloating(op, 'x', x);
+  checkNumber(op, 'eps', eps);
+  if (x.ndim < 2) throw new Error(`${op}: expects x of shape [N, C, ...] (at least 2 dims), got ${fmt(x.shape)}`);
+  const [n, c] = x.shape as [number, number];
+  if (!Number.isInteger(numGroups) || numGroups < 1) throw new Error(`${op}: numGroups must be a positive integer, got ${numGroups}`);
+  if (c % numGroups !== 0) {
+    throw new Error(`${op}: the number of channels must be divisible by numGroups, got x of shape ${fmt(x.shape)} (${c} channels) and numGroups=${numGroups}`);
+  }
+  const w = perChannel(op, 'weight', weight, x);
+  const b = perChannel(op, 'bias', bias, x);
+  commonBackend(op, [x, ...[weight, bias].filter((t): t is Tensor => !!t)]);
+  const perGroup = (c / numGroups) * sizeOf(x.shape.slice(2));
+  // F.group_norm's batch-size check: a single sample whose groups hold one value each is refused.
+  if (n * perGroup === 1) {
+    throw new Error(`${op}: expected more than 1 value per group, got x of shape ${fmt(x.shape)} with numGroups=${numGroups} (one value per group and a batch of 1)`);
+  }
+  const grouped = x.reshape([n, numGroups, perGroup]);
+  return affine(standardize(grouped, [2], eps).y.reshape(x.shape), w, b);
+}
