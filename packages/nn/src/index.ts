@@ -4,3 +4,15 @@
  * browser-safe.
  * @packageDocumentation
  */
+export { Module, type LoadOptions, type LoadResult, type StateDict } from './module.js';
+export * as init from './init.js';
+export type { LayerOptions } from './layers/options.js';
+export { Linear } from './layers/linear.js';
+export { Conv2d, type Conv2dLayerOptions } from './layers/conv.js';
+export { BatchNorm2d, LayerNorm, type BatchNormOptions } from './layers/normalization.js';
+export { ReLU, ReLU6, Hardswish, Hardsigmoid, Sigmoid, SiLU } from './layers/activation.js';
+export { Dropout } from './layers/dropout.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pooling.js';
+export { Flatten, Identity } from './layers/shape.js';
+export { Sequential, ModuleList } from './layers/containers.js';
+export { SqueezeExcitation } from './layers/squeeze-excitation.js';

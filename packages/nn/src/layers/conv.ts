@@ -1,0 +1,48 @@
+import { conv2d, type Pair, type Tensor, zeros } from '@dynconv/core';
+import { defaultLayerInit } from '../init.js';
+import { Module } from '../module.js';
+import { type LayerOptions, tuple } from './options.js';
+
+/** Options of {@link Conv2d}. */
+export interface Conv2dLayerOptions extends LayerOptions {
+  stride?: Pair;
+  padding?: Pair | 'same' | 'valid';
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+}
+
+/** 2-D convolution with a weight [out, in / groups, kh, kw] and an optional bias [out]. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly kernelSize: [number, number];
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, readonly opts: Conv2dLayerOptions = {}) {
+    super();
+    const groups = opts.groups ?? 1;
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+    }
+    this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
+    const t = { dtype: opts.dtype, backend: opts.backend };
+    this.weight = this.param('weight', zeros([outChannels, inChannels / groups, ...this.kernelSize], t));
+    this.bias = this.param('bias', opts.bias === false ? null : zeros([outChannels], t));
+    defaultLayerInit(this.weight, this.bias, opts);
+  }
+
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups } = this.opts;
+    return conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });
+  }
+
+  override extraRepr(): string {
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } = this.opts;
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${tuple(this.kernelSize)}, stride=${tuple(stride)}`;
+    if (padding !== 0) s += `, padding=${typeof padding === 'string' ? padding : tuple(padding)}`;
+    if (dilation !== 1) s += `, dilation=${tuple(dilation)}`;
+    if (groups !== 1) s += `, groups=${groups}`;
+    if (!this.bias) s += ', bias=False';
+    return s;
+  }
+}

@@ -1,0 +1,48 @@
+import { adaptiveAvgPool2d, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, type Pair, type Tensor } from '@dynconv/core';
+import { Module } from '../module.js';
+import { tuple } from './options.js';
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: MaxPool2dOptions = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.opts);
+  }
+
+  override extraRepr(): string {
+    const { stride = this.kernelSize, padding = 0, dilation = 1, ceilMode = false } = this.opts;
+    return `kernel_size=${tuple(this.kernelSize)}, stride=${tuple(stride)}, padding=${tuple(padding)}, dilation=${tuple(dilation)}, ceil_mode=${ceilMode}`;
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: AvgPool2dOptions = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.opts);
+  }
+
+  override extraRepr(): string {
+    const { stride = this.kernelSize, padding = 0 } = this.opts;
+    return `kernel_size=${tuple(this.kernelSize)}, stride=${tuple(stride)}, padding=${tuple(padding)}`;
+  }
+}
+
+/** Average pooling to a fixed output size; 1 is global average pooling. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: number | readonly (number | null)[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${typeof this.outputSize === 'number' ? this.outputSize : `(${this.outputSize.join(', ')})`}`;
+  }
+}
