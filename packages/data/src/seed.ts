@@ -1,0 +1,58 @@
+/**
+ * Seed derivation and permutations. Every random stream the package uses (an epoch's
+ * order, a batch's augmentations, a random subset) gets its own Generator seeded from
+ * (seed, stream, indices...), so any one of them can be recomputed without replaying the
+ * others: that is what makes resuming mid-epoch exact. Integer arithmetic only (Math.imul),
+ * so the streams are the same on every platform.
+ */
+import { Generator } from '@dynconv/core';
+
+/** Stream ids, so that e.g. epoch 3's order and batch 3's augmentations are unrelated. */
+export const STREAM_SHUFFLE = 1;
+export const STREAM_TRANSFORM = 2;
+export const STREAM_SUBSET = 3;
+
+/** murmur3's 32-bit finaliser: a bijection on uint32 with full avalanche. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Folds any finite number into 32 bits the way `Generator.manualSeed` does. */
+function fold(x: number): number {
+  if (!Number.isFinite(x)) throw new Error(`deriveSeed: expected finite numbers, got ${x}`);
+  return ((Math.floor(x) >>> 0) ^ Math.imul(Math.floor(x / 4294967296) >>> 0, 0x9e3779b1)) >>> 0;
+}
+
+/** A uint32 seed determined by `seed` and the `parts` (a stream id, an epoch, a batch...). */
+export function deriveSeed(seed: number, ...parts: number[]): number {
+  let h = fmix32(fold(seed) ^ 0x2545f491);
+  for (const p of parts) h = fmix32((h ^ fmix32((fold(p) + 0x9e3779b9) >>> 0)) + 0x632be5ab);
+  return h;
+}
+
+/** A Generator for the stream (seed, parts...). */
+export function streamGenerator(seed: number, ...parts: number[]): Generator {
+  return new Generator(deriveSeed(seed, ...parts));
+}
+
+/**
+ * A uniformly random permutation of 0..n-1 (Fisher-Yates, from the last element down):
+ * the same order core's `randperm(n, { generator })` gives, without building a tensor.
+ */
+export function permutation(n: number, generator: Generator): Int32Array {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`permutation: n must be a non-negative integer, got ${n}`);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = generator.nextInt(0, i + 1);
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
