@@ -189,3 +189,19 @@ describe('grad() with non-leaf inputs', () => {
     expectClose(x.grad!.dataSync(), [3, 3]);
   });
 });
+
+describe('.grad storage', () => {
+  it('is a fresh contiguous tensor, safe to write in place', () => {
+    const x = f64([1, 2, 3]);
+    x.sum().backward();
+    expect(x.grad!.isContiguous()).toBe(true);
+    x.grad!.zero_();
+    expect(x.grad!.toArray()).toEqual([0, 0, 0]);
+    const a = f64([1, 2]);
+    const b = f64([3, 4]);
+    const seed = tensor([1, 1], { dtype: 'float64' });
+    a.add(b).backward(seed);
+    expect(a.grad!.storage).not.toBe(b.grad!.storage);
+    expect(a.grad!.storage).not.toBe(seed.storage);
+  });
+});

@@ -76,7 +76,9 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
       const node = t.gradFn;
       if (!node) {
         if (!wanted) {
-          const stored = opts.createGraph ? g : g.detach();
+          // A fresh contiguous copy: g may be a broadcast view or share storage with the
+          // caller's seed or another leaf's gradient, and .grad must be safe to write in place.
+          const stored = opts.createGraph ? g : g.detach().clone();
           t.grad = t.grad ? (opts.createGraph ? t.grad.add(stored) : t.grad.add(stored).detach()) : stored;
         }
         continue;
