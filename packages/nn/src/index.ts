@@ -16,3 +16,4 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pooling.js';
 export { Flatten, Identity } from './layers/shape.js';
 export { Sequential, ModuleList } from './layers/containers.js';
 export { SqueezeExcitation } from './layers/squeeze-excitation.js';
+export * from './optim/index.js';

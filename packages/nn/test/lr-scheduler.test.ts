@@ -1,0 +1,288 @@
+/**
+ * Learning-rate schedules: the sequences PyTorch documents, the closed forms against PyTorch's
+ * recursive ("chainable") forms written out in JS, SequentialLR's switching, state dicts and
+ * errors.
+ */
+import { tensor, type Tensor } from '@dynconv/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
+import { CosineAnnealingLR, LinearLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
+
+const param = (): Tensor => tensor([1], { dtype: 'float64' }).detach().requiresGrad_();
+const sgd = (...lrs: number[]): SGD => new SGD(lrs.map((lr) => ({ params: [param()], lr })));
+
+/** The lr of group `group` at epoch 0 (set by the constructor) and after each of `steps` steps. */
+function lrs(s: LRScheduler, steps: number, group = 0): number[] {
+  const out = [s.optimizer.paramGroups[group]!.lr];
+  for (let k = 0; k < steps; k++) {
+    s.step();
+    out.push(s.optimizer.paramGroups[group]!.lr);
+  }
+  return out;
+}
+
+describe('documented sequences', () => {
+  it('StepLR(stepSize 2, gamma 0.5) from lr 1: 1, 1, 0.5, 0.5, 0.25...', () => {
+    expect(lrs(new StepLR(sgd(1), 2, { gamma: 0.5 }), 7)).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125]);
+  });
+
+  it("StepLR, PyTorch's example: lr 0.05, stepSize 30, gamma 0.1", () => {
+    const got = lrs(new StepLR(sgd(0.05), 30), 95);
+    const want = got.map((_, e) => (e < 30 ? 0.05 : e < 60 ? 0.005 : e < 90 ? 0.0005 : 0.00005));
+    expectClose(got, want, 1e-15, 0);
+  });
+
+  it("MultiStepLR, PyTorch's example: lr 0.05, milestones [30, 80], gamma 0.1", () => {
+    const got = lrs(new MultiStepLR(sgd(0.05), [30, 80]), 100);
+    expectClose(got, got.map((_, e) => (e < 30 ? 0.05 : e < 80 ? 0.005 : 0.0005)), 1e-15, 0);
+  });
+
+  it('MultiStepLR sorts its milestones and decays twice at a repeated one', () => {
+    expect(lrs(new MultiStepLR(sgd(1), [4, 2, 2], { gamma: 0.5 }), 5)).toEqual([1, 1, 0.25, 0.25, 0.125, 0.125]);
+  });
+
+  it("LinearLR, PyTorch's example: lr 0.05, startFactor 0.5, totalIters 4", () => {
+    expectClose(lrs(new LinearLR(sgd(0.05), { startFactor: 0.5, totalIters: 4 }), 6), [0.025, 0.03125, 0.0375, 0.04375, 0.05, 0.05, 0.05], 1e-15, 0);
+  });
+
+  it('LinearLR defaults: a warmup from lr/3 to lr over 5 epochs', () => {
+    expectClose(lrs(new LinearLR(sgd(0.3)), 6), [0.1, 0.14, 0.18, 0.22, 0.26, 0.3, 0.3], 1e-14, 0);
+  });
+
+  it('CosineAnnealingLR: baseLr at 0, the midpoint at tMax/2, etaMin at tMax, back to baseLr at 2 tMax', () => {
+    const got = lrs(new CosineAnnealingLR(sgd(0.1), 10, { etaMin: 0.001 }), 20);
+    expect(got[0]).toBe(0.1);
+    expect(got[5]).toBeCloseTo((0.1 + 0.001) / 2, 15);
+    expect(got[10]).toBeCloseTo(0.001, 15);
+    expect(got[20]).toBeCloseTo(0.1, 15);
+    // Monotone on the way down.
+    for (let e = 1; e <= 10; e++) expect(got[e]).toBeLessThan(got[e - 1]!);
+  });
+
+  it('CosineAnnealingLR defaults to etaMin 0', () => {
+    expect(lrs(new CosineAnnealingLR(sgd(1), 4), 4)[4]).toBeCloseTo(0, 15);
+  });
+});
+
+// ---- closed forms against PyTorch's recursive forms --------------------------------------------
+
+/** Python's `%`: the result has the divisor's sign. */
+const pyMod = (a: number, m: number): number => ((a % m) + m) % m;
+
+/** PyTorch's chainable `get_lr` recursions, run from the base lr. */
+const recursive = {
+  step(base: number, epochs: number, stepSize: number, gamma: number): number[] {
+    const out = [base];
+    for (let e = 1; e <= epochs; e++) out.push(e % stepSize === 0 ? out[e - 1]! * gamma : out[e - 1]!);
+    return out;
+  },
+  linear(base: number, epochs: number, start: number, end: number, total: number): number[] {
+    const out = [base * start];
+    for (let e = 1; e <= epochs; e++) {
+      const lr = out[e - 1]!;
+      out.push(e > total ? lr : lr * (1 + (end - start) / (total * start + (e - 1) * (end - start))));
+    }
+    return out;
+  },
+  cosine(base: number, epochs: number, tMax: number, etaMin: number): number[] {
+    const out = [base];
+    for (let e = 1; e <= epochs; e++) {
+      const lr = out[e - 1]!;
+      if (pyMod(e - 1 - tMax, 2 * tMax) === 0) out.push(lr + ((base - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
+      else out.push(((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (lr - etaMin) + etaMin);
+    }
+    return out;
+  },
+};
+
+describe('closed forms agree with PyTorch’s recursive forms', () => {
+  const base = fc.double({ min: 1e-4, max: 1, noNaN: true });
+
+  it('StepLR', () => {
+    fc.assert(
+      fc.property(base, fc.integer({ min: 1, max: 5 }), fc.double({ min: 0.1, max: 1, noNaN: true }), (b, stepSize, gamma) => {
+        const n = 4 * stepSize;
+        expectClose(lrs(new StepLR(sgd(b), stepSize, { gamma }), n), recursive.step(b, n, stepSize, gamma), 1e-13, 0);
+      }),
+      runs(),
+    );
+  });
+
+  it('LinearLR', () => {
+    fc.assert(
+      fc.property(base, fc.double({ min: 0.01, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 10 }), (b, start, end, total) => {
+        const n = total + 3;
+        expectClose(lrs(new LinearLR(sgd(b), { startFactor: start, endFactor: end, totalIters: total }), n), recursive.linear(b, n, start, end, total), 1e-12, 1e-15);
+      }),
+      runs(),
+    );
+  });
+
+  it('CosineAnnealingLR, over three periods', () => {
+    fc.assert(
+      fc.property(base, fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 20 }), (b, etaMin, tMax) => {
+        const n = 3 * tMax;
+        const scale = Math.max(b, etaMin);
+        expectClose(lrs(new CosineAnnealingLR(sgd(b), tMax, { etaMin }), n), recursive.cosine(b, n, tMax, etaMin), 0, 1e-12 * scale);
+      }),
+      runs(),
+    );
+  });
+});
+
+// ---- SequentialLR ---------------------------------------------------------------------------------
+
+describe('SequentialLR', () => {
+  it("PyTorch's example (constant 0.1 warmup for 2 epochs, then decay by 0.9): each schedule starts at its own epoch 0", () => {
+    const opt = sgd(1);
+    const warm = new LinearLR(opt, { startFactor: 0.1, endFactor: 0.1, totalIters: 2 });
+    const decay = new StepLR(opt, 1, { gamma: 0.9 });
+    const s = new SequentialLR(opt, [warm, decay], [2]);
+    expectClose(lrs(s, 5), [0.1, 0.1, 1, 0.9, 0.81, 0.729], 1e-15, 0);
+    expect(decay.lastEpoch).toBe(3);
+  });
+
+  it('linear warmup then cosine annealing', () => {
+    const opt = sgd(0.1);
+    const s = new SequentialLR(opt, [new LinearLR(opt, { startFactor: 0.25, totalIters: 3 }), new CosineAnnealingLR(opt, 4)], [3]);
+    const cos = (e: number) => (0.1 * (1 + Math.cos((Math.PI * e) / 4))) / 2;
+    expectClose(lrs(s, 7), [0.025, 0.05, 0.075, cos(0), cos(1), cos(2), cos(3), cos(4)], 1e-15, 1e-17);
+  });
+
+  it('three schedules, two milestones, two groups', () => {
+    const opt = sgd(1, 0.5);
+    const s = new SequentialLR(opt, [new LinearLR(opt, { startFactor: 0.5, totalIters: 2 }), new StepLR(opt, 10), new MultiStepLR(opt, [1], { gamma: 0.5 })], [2, 4]);
+    const want = [0.5, 0.75, 1, 1, 1, 0.5, 0.5];
+    expectClose(lrs(s, 6), want, 1e-15, 0);
+    expect(s.getLastLr()).toEqual([0.5, 0.25]);
+    expect(opt.paramGroups[1]!.lr).toBe(0.25);
+  });
+
+  it('rejects schedules of another optimizer and milestones that do not fit', () => {
+    const opt = sgd(1);
+    const a = new StepLR(opt, 1);
+    const b = new StepLR(opt, 1);
+    expect(() => new SequentialLR(opt, [a, new StepLR(sgd(1), 1)], [2])).toThrow('SequentialLR: schedulers[1] (StepLR) drives a different optimizer than the one given');
+    expect(() => new SequentialLR(opt, [a, b], [])).toThrow('SequentialLR: invalid milestones: expected 1 increasing positive integers (one fewer than the schedulers), got []');
+    expect(() => new SequentialLR(opt, [a, b, a], [3, 2])).toThrow('SequentialLR: invalid milestones');
+    expect(() => new SequentialLR(opt, [], [])).toThrow('SequentialLR: expected a non-empty array of schedulers');
+    expect(() => new SequentialLR(opt, [a, {} as LRScheduler], [1])).toThrow('SequentialLR: schedulers[1] must be an LRScheduler');
+  });
+});
+
+// ---- base behaviour ----------------------------------------------------------------------------
+
+describe('LRScheduler', () => {
+  it('records each group’s base lr in initialLr; a later scheduler counts from it too', () => {
+    const opt = sgd(1, 0.1);
+    const first = new StepLR(opt, 1, { gamma: 0.5 });
+    first.step();
+    expect(opt.paramGroups.map((g) => [g.lr, g.initialLr])).toEqual([
+      [0.5, 1],
+      [0.05, 0.1],
+    ]);
+    const second = new LinearLR(opt, { startFactor: 0.5 });
+    expect(second.baseLrs).toEqual([1, 0.1]);
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.5, 0.05]);
+  });
+
+  it('getLastLr is what the last step wrote', () => {
+    const opt = sgd(0.2, 0.4);
+    const s = new CosineAnnealingLR(opt, 3);
+    for (let k = 0; k < 4; k++) {
+      expect(s.getLastLr()).toEqual(opt.paramGroups.map((g) => g.lr));
+      s.step();
+    }
+  });
+
+  it('drives the optimizer: SGD steps with the scheduled lr', () => {
+    const p = param();
+    const opt = new SGD([p], { lr: 1 });
+    const s = new StepLR(opt, 1, { gamma: 0.5 });
+    for (let k = 0; k < 3; k++) {
+      p.grad = tensor([1], { dtype: 'float64' });
+      opt.step();
+      s.step();
+    }
+    expect(p.item()).toBe(1 - 1 - 0.5 - 0.25);
+  });
+
+  it('refuses to step when the optimizer gained a group', () => {
+    const opt = sgd(1);
+    const s = new StepLR(opt, 1);
+    opt.addParamGroup({ params: [param()] });
+    expect(() => s.step()).toThrow('StepLR.step: the optimizer has 2 parameter groups but the schedule was built for 1');
+  });
+
+  it.each([
+    ['StepLR: invalid stepSize: expected a positive integer, got 0', () => new StepLR(sgd(1), 0)],
+    ['StepLR: invalid stepSize: expected a positive integer, got 1.5', () => new StepLR(sgd(1), 1.5)],
+    ['StepLR: invalid gamma: expected a finite number >= 0, got -0.1', () => new StepLR(sgd(1), 1, { gamma: -0.1 })],
+    ['MultiStepLR: invalid milestones: expected an array of integers >= 0, got [1,-2]', () => new MultiStepLR(sgd(1), [1, -2])],
+    ['LinearLR: invalid startFactor: expected a number in (0, 1], got 0', () => new LinearLR(sgd(1), { startFactor: 0 })],
+    ['LinearLR: invalid endFactor: expected a number in [0, 1], got 1.5', () => new LinearLR(sgd(1), { endFactor: 1.5 })],
+    ['LinearLR: invalid totalIters: expected a positive integer, got 0', () => new LinearLR(sgd(1), { totalIters: 0 })],
+    ['CosineAnnealingLR: invalid tMax: expected a positive integer, got 0', () => new CosineAnnealingLR(sgd(1), 0)],
+    ['CosineAnnealingLR: invalid etaMin: expected a finite number, got NaN', () => new CosineAnnealingLR(sgd(1), 5, { etaMin: NaN })],
+    ['StepLR: expected an Optimizer, got {}', () => new StepLR({} as SGD, 1)],
+  ] as const)('%s', (message, thunk) => {
+    expect(thunk).toThrow(message);
+  });
+});
+
+// ---- state dicts -----------------------------------------------------------------------------------
+
+describe('stateDict / loadStateDict', () => {
+  type Build = (opt: SGD) => LRScheduler;
+  const builds: [string, Build][] = [
+    ['StepLR', (o) => new StepLR(o, 2, { gamma: 0.5 })],
+    ['MultiStepLR', (o) => new MultiStepLR(o, [1, 4], { gamma: 0.3 })],
+    ['LinearLR', (o) => new LinearLR(o, { startFactor: 0.2, totalIters: 4 })],
+    ['CosineAnnealingLR', (o) => new CosineAnnealingLR(o, 5, { etaMin: 0.01 })],
+    ['SequentialLR', (o) => new SequentialLR(o, [new LinearLR(o, { totalIters: 2 }), new CosineAnnealingLR(o, 4)], [3])],
+  ];
+
+  it.each(builds)('%s: resumed after 4 steps, the next 5 lrs are the uninterrupted ones', (_, build) => {
+    const uninterrupted = build(sgd(0.1, 0.02));
+    const straight = lrs(uninterrupted, 9);
+
+    const opt = sgd(0.1, 0.02);
+    const s = build(opt);
+    lrs(s, 4);
+    const saved = JSON.parse(JSON.stringify({ opt: opt.stateDict(), sched: s.stateDict() })) as { opt: OptimizerStateDict; sched: LRSchedulerStateDict };
+
+    const opt2 = sgd(7, 7);
+    const s2 = build(opt2);
+    opt2.loadStateDict(saved.opt);
+    s2.loadStateDict(saved.sched);
+    expect(opt2.paramGroups[0]!.lr).toBe(straight[4]);
+    expect(s2.getLastLr()[0]).toBe(straight[4]);
+    expect(lrs(s2, 5)).toEqual(straight.slice(4));
+    expect(s2.stateDict()).toEqual(uninterrupted.stateDict());
+  });
+
+  it('holds the position, the base lrs and the hyperparameters', () => {
+    const s = new StepLR(sgd(0.5), 3, { gamma: 0.2 });
+    s.step();
+    expect(s.stateDict()).toEqual({ type: 'StepLR', lastEpoch: 1, baseLrs: [0.5], stepSize: 3, gamma: 0.2 });
+  });
+
+  it('rejects dicts that do not fit, changing nothing', () => {
+    const s = new StepLR(sgd(1), 2);
+    const good = s.stateDict();
+    expect(() => s.loadStateDict(new LinearLR(sgd(1)).stateDict())).toThrow('StepLR.loadStateDict: the state dict is of a "LinearLR", not a StepLR');
+    expect(() => s.loadStateDict({ ...good, baseLrs: [1, 2] })).toThrow('StepLR.loadStateDict: invalid baseLrs: expected an array of 1 finite numbers (one per parameter group), got [1,2]');
+    expect(() => s.loadStateDict({ ...good, lastEpoch: 1.5 })).toThrow('StepLR.loadStateDict: invalid lastEpoch');
+    expect(() => s.loadStateDict({ ...good, stepSize: 0 })).toThrow('StepLR.loadStateDict: invalid stepSize: expected a positive integer, got 0');
+    const opt = sgd(1);
+    const seq = new SequentialLR(opt, [new StepLR(opt, 1), new StepLR(opt, 2)], [2]);
+    seq.step();
+    const before = JSON.stringify(seq.stateDict());
+    const broken = JSON.parse(before) as LRSchedulerStateDict & { schedulers: LRSchedulerStateDict[] };
+    broken.schedulers[0]!.lastEpoch = 5;
+    broken.schedulers[1]!.gamma = -1;
+    expect(() => seq.loadStateDict(broken)).toThrow('StepLR.loadStateDict: invalid gamma');
+    expect(JSON.stringify(seq.stateDict())).toBe(before);
+  });
+});
