@@ -17,3 +17,4 @@ export { Flatten, Identity } from './layers/shape.js';
 export { Sequential, ModuleList } from './layers/containers.js';
 export { SqueezeExcitation } from './layers/squeeze-excitation.js';
 export * from './optim/index.js';
+export * from './dynamic/index.js';
