@@ -509,3 +509,12 @@ describe('casts', () => {
     expect(() => dc.cast(3 as unknown as Tensor, 'float64')).toThrow(/cast.*must be a Tensor/);
   });
 });
+
+describe('typed-array input', () => {
+  it('bool means non-zero; fromTypedArray checks length and array type', async () => {
+    const { tensor, fromTypedArray } = await import('../src/index.js');
+    expect(tensor(Float64Array.from([0.5, 256, -1, 0, 2]), { dtype: 'bool' }).toArray()).toEqual([true, true, true, false, true]);
+    expect(() => fromTypedArray(new Float32Array(3), [2, 2], 'float32')).toThrow(/3 values cannot fill shape \[2, 2\]/);
+    expect(() => fromTypedArray(new Float64Array(4), [2, 2], 'int32')).toThrow(/dtype int32 needs a Int32Array, got a Float64Array/);
+  });
+});

@@ -18,3 +18,4 @@ export { Sequential, ModuleList } from './layers/containers.js';
 export { SqueezeExcitation } from './layers/squeeze-excitation.js';
 export * from './optim/index.js';
 export * from './dynamic/index.js';
+export { encodeSafetensors, decodeSafetensors, type DecodedSafetensors } from './serialization/safetensors.js';

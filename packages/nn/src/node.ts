@@ -3,4 +3,5 @@
  * written atomically.
  * @packageDocumentation
  */
-export {};
+export { writeFileAtomic } from './serialization/atomic-file.js';
+export { saveSafetensors, loadSafetensors } from './serialization/files.js';

@@ -26,10 +26,20 @@ function finish(t: Tensor, opts: CreateOptions): Tensor {
   return t;
 }
 
-/** Uploads host values of `dtype` to a new tensor. */
+const ARRAY_OF: Record<DType, new (n: number) => TypedArray> = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
+
+/**
+ * A tensor over host values already of `dtype`'s array type, which it takes ownership of (no
+ * copy: do not modify `data` afterwards). Use {@link tensor} to copy and convert instead.
+ */
 export function fromTypedArray(data: TypedArray, shape: readonly number[], dtype: DType, opts: CreateOptions = {}): Tensor {
+  const s = checkShape('fromTypedArray', shape);
+  if (!(data instanceof ARRAY_OF[checkDType('fromTypedArray', dtype)])) {
+    throw new Error(`fromTypedArray: dtype ${dtype} needs a ${ARRAY_OF[dtype].name}, got a ${data.constructor.name}`);
+  }
+  if (data.length !== sizeOf(s)) throw new Error(`fromTypedArray: ${data.length} values cannot fill shape [${s.join(', ')}] (${sizeOf(s)} elements)`);
   const backend = getBackend(opts.backend);
-  return finish(wrap(backend.fromArray(dtype, data), shape), opts);
+  return finish(wrap(backend.fromArray(dtype, data), s), opts);
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -71,7 +81,9 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {})
     const inferred: DType = data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32';
     const dtype = opts.dtype ? checkDType('tensor', opts.dtype) : inferred;
     const arr = allocArray(dtype, data.length);
-    arr.set(data);
+    // Typed-array conversion would wrap 256 to 0 in a Uint8Array; bool means "non-zero".
+    if (dtype === 'bool') data.forEach((x, i) => (arr[i] = x !== 0 ? 1 : 0));
+    else arr.set(data);
     return fromTypedArray(arr, [data.length], dtype, opts);
   }
   const dtype = opts.dtype ? checkDType('tensor', opts.dtype) : allBooleans(data) ? 'bool' : 'float32';
