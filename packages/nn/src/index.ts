@@ -19,3 +19,4 @@ export { SqueezeExcitation } from './layers/squeeze-excitation.js';
 export * from './optim/index.js';
 export * from './dynamic/index.js';
 export { encodeSafetensors, decodeSafetensors, type DecodedSafetensors } from './serialization/safetensors.js';
+export { encodeCheckpoint, decodeCheckpoint, type Checkpoint, type CheckpointState, type RestoreTarget } from './checkpoint/checkpoint.js';

@@ -5,3 +5,5 @@
  */
 export { writeFileAtomic } from './serialization/atomic-file.js';
 export { saveSafetensors, loadSafetensors } from './serialization/files.js';
+export { writeFileAtomicSync } from './serialization/atomic-file.js';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint/files.js';

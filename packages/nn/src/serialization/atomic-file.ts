@@ -3,6 +3,7 @@
  * complete new one, never a torn write.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -51,5 +52,43 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     // Best effort: the data itself was already synced before the rename.
+  }
+}
+
+/**
+ * The synchronous twin of {@link writeFileAtomic}, for the moments when the process must not
+ * yield before the file is safe (a Ctrl-C handler saving a checkpoint on the way out).
+ */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let mode = 0o666;
+  try {
+    mode = statSync(target).mode & 0o777;
+  } catch {
+    // no existing file: default permissions
+  }
+  let created = false;
+  try {
+    const fd = openSync(temp, 'wx', mode);
+    created = true;
+    try {
+      writeFileSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+    created = false;
+  } catch (err) {
+    if (created) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // already gone
+      }
+    }
+    throw new Error(`writeFileAtomic: could not write '${path}': ${(err as Error).message}`, { cause: err });
   }
 }
