@@ -4,6 +4,6 @@
  * @packageDocumentation
  */
 export { writeFileAtomic } from './serialization/atomic-file.js';
-export { saveSafetensors, loadSafetensors } from './serialization/files.js';
+export { saveSafetensors, loadSafetensors, saveStateDict, loadStateDict } from './serialization/files.js';
 export { writeFileAtomicSync } from './serialization/atomic-file.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint/files.js';

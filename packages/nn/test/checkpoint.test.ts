@@ -100,3 +100,20 @@ describe('checkpoints', () => {
     expect(() => decodeCheckpoint(encodeCheckpoint({ model: a.model, epoch: 0, step: 0 })).restore({ model: c.model, optimizer: c.opt })).toThrow(/no optimizer state/);
   });
 });
+
+describe('state dict files', () => {
+  it('saveStateDict/loadStateDict round-trip through a .safetensors file with dotted keys', async () => {
+    const { saveStateDict, loadStateDict, loadSafetensors } = await import('@dynconv/nn/node');
+    const a = makeRun(11, 'sgd');
+    trainSteps(a, 1);
+    const path = join(dir, 'weights.safetensors');
+    await saveStateDict(path, a.model);
+    const { tensors } = await loadSafetensors(path);
+    expect(Object.keys(tensors)).toContain('body.1.running_mean');
+    const b = makeRun(12, 'sgd');
+    await loadStateDict(path, b.model);
+    expect(weights(b.model)).toEqual(weights(a.model));
+    const other = new Sequential(new Linear(2, 2));
+    await expect(loadStateDict(path, other)).rejects.toThrow(/loadStateDict: '.*weights\.safetensors'.*missing keys: 0\.weight/s);
+  });
+});

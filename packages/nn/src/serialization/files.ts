@@ -3,6 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Tensor } from '@dynconv/core';
+import type { LoadOptions, LoadResult, Module } from '../module.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { type DecodedSafetensors, decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -36,5 +37,26 @@ export async function loadSafetensors(path: string): Promise<DecodedSafetensors>
     return decodeSafetensors(bytes);
   } catch (err) {
     throw new Error(`loadSafetensors: '${path}': ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Saves a module's parameters and buffers under their PyTorch-style dotted keys, so
+ * `torch`'s `safetensors.torch.load_file` + `load_state_dict` reads them (and vice versa).
+ */
+export async function saveStateDict(path: string, module: Module<never[], unknown>): Promise<void> {
+  await saveSafetensors(path, module.stateDict());
+}
+
+/**
+ * Loads a safetensors file into `module` (strict by default: every missing key, unexpected key
+ * and shape mismatch in one error; nothing is changed on failure).
+ */
+export async function loadStateDict(path: string, module: Module<never[], unknown>, opts: LoadOptions = {}): Promise<LoadResult> {
+  const { tensors } = await loadSafetensors(path);
+  try {
+    return module.loadStateDict(tensors, opts);
+  } catch (err) {
+    throw new Error(`loadStateDict: '${path}': ${(err as Error).message}`, { cause: err });
   }
 }
