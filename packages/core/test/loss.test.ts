@@ -126,9 +126,11 @@ describe('binaryCrossEntropyWithLogits', () => {
       scale: fc.constantFrom(1, 4),
     }),
   );
-  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  /** log sigmoid(v) without cancellation (log(1 - sigmoid(x)) = logSigmoid(-x)); a naive
+   *  log(1 - sigmoid(16)) loses ~9 digits, which once made this reference the inexact side. */
+  const logSig = (v: number) => (v >= 0 ? -Math.log1p(Math.exp(-v)) : v - Math.log1p(Math.exp(v)));
   /** PyTorch's documented form: -w [pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]. */
-  const ref = (x: number, y: number, w: number, pw: number) => -w * (pw * y * Math.log(sig(x)) + (1 - y) * Math.log(1 - sig(x)));
+  const ref = (x: number, y: number, w: number, pw: number) => -w * (pw * y * logSig(x) + (1 - y) * logSig(-x));
 
   /** Targets in [0, 1]: (unit + 0.9) / 1.8. */
   const toProb = (t: Tensor) => t.add(0.9).div(1.8);

@@ -1,6 +1,8 @@
 import type { Backend, BinaryKernelName, Storage, TensorInfo, UnaryKernelName } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
 import { sizeOf } from '../shape.js';
+import type { TypedArray } from '../dtype.js';
+import { type LoopPlan, loopPlan } from './loop-plan.js';
 import { erf, roundHalfEven, sigmoid } from './scalar-math.js';
 import { allocFor, dataOf, offsetsOrNull } from './storage.js';
 
@@ -50,32 +52,77 @@ function boolify(f: F1): F1 {
   return (x) => (f(x) !== 0 ? 1 : 0);
 }
 
+/**
+ * The loops are built per function by a factory, so each op gets its own copy whose call to
+ * `f` sees a single target and is inlined by the JIT (one shared loop calling many different
+ * functions runs several times slower).
+ */
+function makeUnaryLoop(f: F1) {
+  return (o: TypedArray, xd: TypedArray, plan: LoopPlan): void => {
+    const { outer, inner, strides } = plan;
+    const xo = outer[0]!;
+    const sx = strides[0]!;
+    let p = 0;
+    for (let r = 0; r < xo.length; r++) {
+      for (let j = 0, ix = xo[r]!; j < inner; j++, ix += sx) o[p++] = f(xd[ix]!);
+    }
+  };
+}
+
+function makeBinaryLoop(f: F2) {
+  return (o: TypedArray, ad: TypedArray, bd: TypedArray, plan: LoopPlan): void => {
+    const { outer, inner, strides } = plan;
+    const ao = outer[0]!;
+    const bo = outer[1]!;
+    const sa = strides[0]!;
+    const sb = strides[1]!;
+    let p = 0;
+    for (let r = 0; r < ao.length; r++) {
+      for (let j = 0, ia = ao[r]!, ib = bo[r]!; j < inner; j++, ia += sa, ib += sb) o[p++] = f(ad[ia]!, bd[ib]!);
+    }
+  };
+}
+
+const unaryLoops = new Map<F1, ReturnType<typeof makeUnaryLoop>>();
+const binaryLoops = new Map<F2, ReturnType<typeof makeBinaryLoop>>();
+
+function unaryLoop(f: F1): ReturnType<typeof makeUnaryLoop> {
+  let loop = unaryLoops.get(f);
+  if (!loop) unaryLoops.set(f, (loop = makeUnaryLoop(f)));
+  return loop;
+}
+
+function binaryLoop(f: F2): ReturnType<typeof makeBinaryLoop> {
+  let loop = binaryLoops.get(f);
+  if (!loop) binaryLoops.set(f, (loop = makeBinaryLoop(f)));
+  return loop;
+}
+
+const BOOL_UNARY = new Map<UnaryKernelName, F1>();
+const BOOL_BINARY = new Map<BinaryKernelName, F2>();
+
 export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, outDtype: DType): Storage {
-  const f = outDtype === 'bool' ? boolify(UNARY[name]) : UNARY[name];
-  const n = sizeOf(x.shape);
-  const out = allocFor(backend, outDtype, n);
-  const o = out.data;
-  const xd = dataOf(x);
-  const xo = offsetsOrNull(x);
-  if (xo === null) for (let i = 0, j = x.offset; i < n; i++, j++) o[i] = f(xd[j]!);
-  else for (let i = 0; i < n; i++) o[i] = f(xd[xo[i]!]!);
+  let f = UNARY[name];
+  if (outDtype === 'bool') {
+    if (!BOOL_UNARY.has(name)) BOOL_UNARY.set(name, boolify(f));
+    f = BOOL_UNARY.get(name)!;
+  }
+  const out = allocFor(backend, outDtype, sizeOf(x.shape));
+  unaryLoop(f)(out.data, dataOf(x), loopPlan(x.shape, [x]));
   return out;
 }
 
 export function binary(backend: Backend, name: BinaryKernelName, a: TensorInfo, b: TensorInfo, outDtype: DType): Storage {
-  const f = BINARY[name];
-  const n = sizeOf(a.shape);
-  const out = allocFor(backend, outDtype, n);
-  const o = out.data;
-  const ad = dataOf(a);
-  const bd = dataOf(b);
-  const ao = offsetsOrNull(a);
-  const bo = offsetsOrNull(b);
-  const bool = outDtype === 'bool';
-  for (let i = 0; i < n; i++) {
-    const v = f(ad[ao === null ? a.offset + i : ao[i]!]!, bd[bo === null ? b.offset + i : bo[i]!]!);
-    o[i] = bool ? (v !== 0 ? 1 : 0) : v;
+  let f = BINARY[name];
+  if (outDtype === 'bool') {
+    if (!BOOL_BINARY.has(name)) {
+      const g = f;
+      BOOL_BINARY.set(name, (x, y) => (g(x, y) !== 0 ? 1 : 0));
+    }
+    f = BOOL_BINARY.get(name)!;
   }
+  const out = allocFor(backend, outDtype, sizeOf(a.shape));
+  binaryLoop(f)(out.data, dataOf(a), dataOf(b), loopPlan(a.shape, [a, b]));
   return out;
 }
 
@@ -102,25 +149,33 @@ export function copy(backend: Backend, x: TensorInfo, outDtype: DType): Storage 
   const out = allocFor(backend, outDtype, n);
   const o = out.data;
   const xd = dataOf(x);
-  const xo = offsetsOrNull(x);
   if (outDtype === 'bool') {
-    for (let i = 0; i < n; i++) o[i] = xd[xo === null ? x.offset + i : xo[i]!]! !== 0 ? 1 : 0;
-  } else if (xo === null) {
-    o.set(xd.subarray(x.offset, x.offset + n)); // typed-array conversion truncates toward zero for int32
-  } else {
-    for (let i = 0; i < n; i++) o[i] = xd[xo[i]!]!;
+    unaryLoop(toBool)(o, xd, loopPlan(x.shape, [x]));
+    return out;
   }
+  const { outer, inner, strides } = loopPlan(x.shape, [x]);
+  const xo = outer[0]!;
+  const sx = strides[0]!;
+  if (sx === 1) {
+    // Runs of consecutive elements: typed-array set (a native copy; int32 targets truncate).
+    for (let r = 0, p = 0; r < xo.length; r++, p += inner) o.set(xd.subarray(xo[r]!, xo[r]! + inner), p);
+    return out;
+  }
+  let p = 0;
+  for (let r = 0; r < xo.length; r++) for (let j = 0, ix = xo[r]!; j < inner; j++, ix += sx) o[p++] = xd[ix]!;
   return out;
 }
 
+const toBool: F1 = (v) => (v !== 0 ? 1 : 0);
+
 export function assign(dst: TensorInfo, src: TensorInfo): void {
-  const n = sizeOf(dst.shape);
   const dd = dataOf(dst);
   const sd = dataOf(src);
-  const dOff = offsetsOrNull(dst);
-  const sOff = offsetsOrNull(src);
-  for (let i = 0; i < n; i++) {
-    dd[dOff === null ? dst.offset + i : dOff[i]!] = sd[sOff === null ? src.offset + i : sOff[i]!]!;
+  const { outer, inner, strides } = loopPlan(dst.shape, [dst, src]);
+  const [dOut, sOut] = outer as [Int32Array, Int32Array];
+  const [ds, ss] = strides as [number, number];
+  for (let r = 0; r < dOut.length; r++) {
+    for (let j = 0, id = dOut[r]!, is = sOut[r]!; j < inner; j++, id += ds, is += ss) dd[id] = sd[is]!;
   }
 }
 
