@@ -1,0 +1,150 @@
+/**
+ * Evaluates a checkpoint written by tools/train.ts on its data set's test split: rebuilds the
+ * net from the settings stored in the checkpoint, prints the test loss and accuracy and the
+ * 10x10 confusion matrix.
+ *
+ * A Dy-CNN in eval mode mixes its kernels per image (kernel fusion, the paper's inference path);
+ * `--fusion output` evaluates the same weights with output fusion (the training path), and
+ * `--fusion both` runs both and checks that they classify every image alike (up to near-ties
+ * in the logits, where float rounding may pick the other class), exiting with code 1 if not.
+ *
+ *   tsx tools/evaluate.ts runs/mnist-dynamic/checkpoint.safetensors [--fusion kernel|output|both] [--limit N]
+ */
+import { parseArgs } from 'node:util';
+import { parseLimit } from '@dynconv/data';
+import { inferenceCost } from './models/cost.js';
+import { DyCnn } from './models/dy-cnn.js';
+import { BACKENDS } from './train/args.js';
+import { DATASET_INFO, loadSplit, testLoader } from './train/data.js';
+import { type Evaluation, evaluateModel } from './train/evaluation.js';
+import { readRun } from './train/run.js';
+
+const USAGE = `usage: tsx tools/evaluate.ts CHECKPOINT [flags]
+
+Test accuracy and confusion matrix of a checkpoint written by tools/train.ts.
+
+  --fusion kernel|output|both   the Dy-CNN's path: kernel fusion (the inference path; default),
+                                output fusion (the training path), or both, checking they agree
+  --limit N                     evaluate on the first N test images (default all)
+  --batch-size N                images per forward pass (default 100)
+  --backend cpu                 compute backend (only cpu for now)
+  --help                        this text`;
+
+/** A near-tie: two logits this close may order differently under the two paths' rounding. */
+const TIE = 1e-3;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { fusion: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean' } },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true as const };
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one checkpoint, got ${positionals.length} arguments` : 'missing the CHECKPOINT argument');
+  const fusion = values.fusion ?? 'kernel';
+  if (!['kernel', 'output', 'both'].includes(fusion)) throw new UsageError(`--fusion must be kernel, output or both, got ${JSON.stringify(fusion)}`);
+  const backend = values.backend ?? 'cpu';
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend: unknown backend ${JSON.stringify(backend)} (available: ${BACKENDS.join(', ')})`);
+  let limit: number | undefined;
+  try {
+    limit = parseLimit(values.limit);
+  } catch {
+    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
+  }
+  const bs = values['batch-size'] ?? '100';
+  if (!/^\d+$/.test(bs) || Number(bs) < 1) throw new UsageError(`--batch-size must be a positive integer, got ${JSON.stringify(bs)}`);
+  return { help: false as const, checkpoint: positionals[0]!, fusion: fusion as 'kernel' | 'output' | 'both', limit, batchSize: Number(bs), backend };
+}
+
+/** The confusion matrix as a table: rows true classes, columns predictions, per-class accuracy. */
+function formatConfusion(confusion: number[][], classes: readonly string[]): string {
+  const short = classes.map((c) => c.split(/[ /]/)[0]!.slice(0, 7));
+  const w = Math.max(6, ...confusion.flat().map((v) => String(v).length + 1));
+  const lines = [`${'true \\ predicted'.padEnd(17)}${short.map((c) => c.padStart(w)).join('')}   accuracy`];
+  confusion.forEach((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const acc = total ? `${((100 * row[i]!) / total).toFixed(1)}%` : '-';
+    // MNIST's class names are the digits themselves.
+    const name = short[i] === String(i) ? String(i) : `${i} ${short[i]}`;
+    lines.push(`${name.padEnd(17)}${row.map((v) => String(v).padStart(w)).join('')}   ${acc.padStart(7)}`);
+  });
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parse(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`evaluate: ${e.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { checkpoint, extra } = readRun(opts.checkpoint);
+  const { args, config } = extra;
+  const info = DATASET_INFO[args.dataset];
+  const model = new DyCnn(config);
+  checkpoint.restore({ model });
+  const test = await loadSplit(args.dataset, 'test', opts.limit);
+  const loader = testLoader(test, args.dataset, opts.backend, opts.batchSize);
+  const cost = inferenceCost(model);
+  const last = extra.history.at(-1);
+  console.log(`${opts.checkpoint}: ${info.title}, model ${config.kind} (stem ${config.stem}, widths ${config.widths.join('/')}${config.kind === 'static' ? '' : `, g ${config.groupSize}`}), epoch ${checkpoint.epoch}/${args.epochs}, step ${checkpoint.step}`);
+  console.log(`  ${model.numParameters().toLocaleString('en-US')} parameters, ${(cost.total / 1e6).toFixed(3)} MMAC per image at inference`);
+  if (last === undefined) console.log('  (the checkpoint was saved before the end of the first epoch)');
+
+  const dynamic = config.kind === 'dynamic';
+  if (!dynamic && opts.fusion !== 'kernel') console.log(`  --fusion ${opts.fusion}: a ${config.kind} net has no dynamic layers; evaluating it once`);
+  const paths: ('kernel' | 'output')[] = !dynamic ? ['kernel'] : opts.fusion === 'both' ? ['kernel', 'output'] : [opts.fusion];
+  const results = new Map<string, Evaluation>();
+  for (const path of paths) {
+    model.setFusion(path);
+    const r = (await evaluateModel(model, loader, config.numClasses))!;
+    results.set(path, r);
+    const label = dynamic ? `${path} fusion` : 'static';
+    console.log(`\n${label}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${Math.round(r.accuracy * r.images)}/${r.images}), loss ${r.loss.toFixed(4)}, ${r.seconds.toFixed(1)} s (${Math.round(r.images / r.seconds)} img/s)`);
+  }
+  const first = results.get(paths[0]!)!;
+  console.log(`\nconfusion matrix (${paths[0]}${dynamic ? ' fusion' : ''}):\n${formatConfusion(first.confusion, info.classes)}`);
+
+  if (results.size === 2) {
+    const [k, o] = [results.get('kernel')!, results.get('output')!];
+    let differ = 0;
+    let unexplained = 0;
+    for (let i = 0; i < k.predictions.length; i++) {
+      if (k.predictions[i] === o.predictions[i]) continue;
+      differ++;
+      if (Math.min(k.margins[i]!, o.margins[i]!) >= TIE) unexplained++;
+    }
+    const same = k.accuracy === o.accuracy;
+    console.log(
+      `\nkernel vs output fusion: accuracy ${(100 * k.accuracy).toFixed(2)}% vs ${(100 * o.accuracy).toFixed(2)}% (${same ? 'equal' : 'different'}); ` +
+        `${differ} of ${k.predictions.length} predictions differ${differ ? `, ${differ - unexplained} of them near-ties (top-2 logit gap < ${TIE})` : ''}`,
+    );
+    if (unexplained > 0) {
+      console.error(`evaluate: the two fusion paths disagree on ${unexplained} images that are not near-ties: the paths are not computing the same function`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`evaluate: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+/**
+ * Trains a Dy-CNN (or a static baseline) on MNIST or Fashion-MNIST: `pnpm start` runs it with
+ * the defaults, then tools/evaluate.ts on the checkpoint. See `--help` and README.md's
+ * "Training" section.
+ *
+ * Ctrl-C saves a checkpoint at the current step and exits with code 130; a second Ctrl-C exits
+ * at once. Bad flags print the usage and exit with code 2.
+ */
+import { parseTrainArgs, USAGE, UsageError } from './train/args.js';
+import { runTraining, type StopControl } from './train/run.js';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseTrainArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`train: ${e.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const control: StopControl = { stop: false };
+  process.on('SIGINT', () => {
+    if (control.stop) process.exit(130);
+    control.stop = true;
+    process.stderr.write('\ninterrupt: saving a checkpoint at the end of this step (Ctrl-C again to quit without saving)\n');
+  });
+  const sink = { write: (t: string) => void process.stdout.write(t), isTTY: process.stdout.isTTY === true };
+  const result = await runTraining(parsed.args, sink, control);
+  return result.status === 'stopped' && control.stop ? 130 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`train: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
