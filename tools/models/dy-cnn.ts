@@ -49,7 +49,11 @@ export interface DyCnnConfig {
   numClasses: number;
 }
 
-/** The default net: small enough to train to >98.5% on MNIST in a few CPU minutes. */
+/**
+ * The default net: small enough to train to >98.5% on MNIST in a few CPU minutes. g = 4 rather
+ * than the paper's 6: its ablation puts g = 4 within half a point of g = 6, and the kernel
+ * mixing, which grows with g, is already large next to convolutions on 7x7 and 4x4 maps.
+ */
 export const DEFAULT_CONFIG: Omit<DyCnnConfig, 'kind'> = { stem: 16, stemStride: 2, widths: [32, 64], strides: [2, 2], groupSize: 4, inChannels: 1, numClasses: 10 };
 
 /** Options for building: initial weights' generator, fusion path of the dynamic convs. */

@@ -7,8 +7,11 @@ import { parseArgs } from 'node:util';
 import { parseLimit } from '@dynconv/data';
 import { DEFAULT_CONFIG, MODEL_KINDS, type ModelKind } from '../models/dy-cnn.js';
 
+/** The data sets `--dataset` accepts. */
 export type DatasetName = 'mnist' | 'fashion';
+/** The optimizers `--optimizer` accepts. */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
+/** The learning-rate schedules `--schedule` accepts. */
 export type ScheduleName = 'cosine' | 'step' | 'none';
 
 /** A run's settings, as parsed and completed with defaults. JSON-able (kept in checkpoints). */
@@ -84,6 +87,7 @@ export const OPTIMIZER_DEFAULTS: Record<OptimizerName, { lr: number; weightDecay
   adamw: { lr: 6e-3, weightDecay: 0.05 },
 };
 
+/** The text `--help` prints, and bad flags print after their message. */
 export const USAGE = `usage: tsx tools/train.ts [flags]
 
 Trains a Dy-CNN (or a static baseline) on MNIST or Fashion-MNIST, evaluating on the test set
@@ -103,7 +107,8 @@ Ctrl-C saves a checkpoint at the current step; --resume continues exactly from i
                                       or constant (default ${DEFAULTS.schedule})
   --warmup N                          steps of linear warmup from lr/10 (default ${DEFAULTS.warmup})
   --label-smoothing X                 in [0, 1) (default ${DEFAULTS.labelSmoothing})
-  --augment                           random shifts of up to 2 pixels (default off)
+  --augment                           random shifts of up to 2 pixels, and horizontal
+                                      flips for fashion (default off)
   --seed N                            weights, shuffling and augmentation (default ${DEFAULTS.seed})
   --backend cpu                       compute backend (only cpu for now)
   --limit N|all                       train on the first N training images (default ${DEFAULTS.limit})
@@ -150,7 +155,7 @@ const FLAGS = {
 export const BACKENDS = ['cpu'];
 
 /** What the command line asked for: a run, or the usage text. */
-export type ParsedCommand = { help: true } | { help: false; args: TrainArgs; given: Set<string> };
+export type ParsedCommand = { help: true } | { help: false; args: TrainArgs };
 
 /**
  * Parses tools/train.ts's command line.
@@ -220,7 +225,7 @@ export function parseTrainArgs(argv: readonly string[]): ParsedCommand {
     const extra = [...given].filter((k) => !allowed.has(k));
     if (extra.length) throw new UsageError(`--resume continues a run with the settings stored in its checkpoint; it cannot be combined with ${extra.map((k) => `--${k}`).join(', ')} (only --out)`);
   }
-  return { help: false, args, given };
+  return { help: false, args };
 }
 
 function oneOf<T extends string>(flag: string, v: string, options: readonly T[]): T {

@@ -2,7 +2,7 @@
  * The data side of a run: which files, which subset, which transforms, which loaders. Kept in
  * one place so training, resuming and evaluation all see exactly the same batches.
  */
-import { DataLoader, FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageDataset, limitDataset, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, normalize, randomCrop, toTensor } from '@dynconv/data';
+import { DataLoader, FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type ImageDataset, limitDataset, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, normalize, randomCrop, randomHorizontalFlip, toTensor } from '@dynconv/data';
 import { loadFashionMnist, loadMnist } from '@dynconv/data/node';
 import type { DatasetName, TrainArgs } from './args.js';
 
@@ -20,11 +20,13 @@ export async function loadSplit(dataset: DatasetName, split: 'train' | 'test', l
 
 /**
  * The training loader: shuffled from the run's seed, the last short batch dropped (so every step
- * sees a full batch and BatchNorm's statistics are comparable), optional random shifts.
+ * sees a full batch and BatchNorm's statistics are comparable), optional augmentation: random
+ * shifts, plus horizontal flips for Fashion-MNIST (clothes are left-right symmetric; digits are not).
  */
 export function trainLoader(ds: ImageDataset, args: Pick<TrainArgs, 'dataset' | 'batchSize' | 'seed' | 'augment' | 'backend'>): DataLoader {
   const { mean, std } = DATASET_INFO[args.dataset];
-  const transform = [...(args.augment ? [randomCrop({ padding: 2 })] : []), toTensor(), normalize(mean, std)];
+  const augment = !args.augment ? [] : args.dataset === 'fashion' ? [randomCrop({ padding: 2 }), randomHorizontalFlip()] : [randomCrop({ padding: 2 })];
+  const transform = [...augment, toTensor(), normalize(mean, std)];
   const dropLast = ds.length >= args.batchSize;
   return new DataLoader(ds, { batchSize: args.batchSize, shuffle: true, seed: args.seed, dropLast, transform, backend: args.backend });
 }
