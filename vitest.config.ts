@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // An X display (Xvfb) for headless-gl, when the machine has Xvfb and no display.
+    globalSetup: ['test/setup/display.ts'],
     // Property tests build many small graphs; give slow CI machines room.
     testTimeout: 120_000,
     hookTimeout: 60_000,

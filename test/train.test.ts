@@ -158,7 +158,7 @@ describe('tools/train.ts', () => {
     const cases: [string[], RegExp][] = [
       [['--epochs', 'two'], /--epochs must be an integer >= 1, got "two"/],
       [['--model', 'huge'], /--model must be one of dynamic, static, static-wide, got "huge"/],
-      [['--backend', 'gpu'], /--backend: unknown backend "gpu" \(available: cpu\)/],
+      [['--backend', 'tpu'], /--backend: unknown backend "tpu" \(available: cpu, gpu\)/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--resume', 'x.safetensors', '--lr', '1'], /cannot be combined with --lr/],
     ];

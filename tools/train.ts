@@ -7,7 +7,7 @@
  * at once. Bad flags print the usage and exit with code 2.
  */
 import { parseTrainArgs, USAGE, UsageError } from './train/args.js';
-import { runTraining, type StopControl } from './train/run.js';
+import { readRun, runTraining, type StopControl } from './train/run.js';
 
 async function main(): Promise<number> {
   let parsed;
@@ -22,6 +22,16 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const runArgs = parsed.args.resume === undefined ? parsed.args : (storedArgs(parsed.args.resume) ?? parsed.args);
+  if (runArgs.backend === 'gpu') {
+    // Loaded only when asked for: gpu.js and its modes stay out of CPU runs.
+    const { gpuBackend } = await import('@dynconv/gpu');
+    const { setBackend } = await import('@dynconv/core');
+    setBackend('gpu', { mode: runArgs.gpuMode ?? 'auto' });
+    const b = gpuBackend();
+    const measured = b.modeReport.candidates?.map((c) => (c.ms === undefined ? `${c.mode}: unavailable` : `${c.mode} ${c.ms.toFixed(0)} ms`)).join(', ');
+    process.stdout.write(`gpu backend: mode ${b.mode} (${b.renderer})${measured ? `; auto measured ${measured}` : ''}\n`);
+  }
   const control: StopControl = { stop: false };
   process.on('SIGINT', () => {
     if (control.stop) process.exit(130);
@@ -31,6 +41,15 @@ async function main(): Promise<number> {
   const sink = { write: (t: string) => void process.stdout.write(t), isTTY: process.stdout.isTTY === true };
   const result = await runTraining(parsed.args, sink, control);
   return result.status === 'stopped' && control.stop ? 130 : 0;
+}
+
+/** The settings stored in a checkpoint (a resumed run keeps its backend). */
+function storedArgs(path: string): { backend: string; gpuMode?: string } | undefined {
+  try {
+    return readRun(path).extra.args;
+  } catch {
+    return undefined; // runTraining reports the bad checkpoint
+  }
 }
 
 main().then(

@@ -34,6 +34,8 @@ export interface TrainArgs {
   augment: boolean;
   seed: number;
   backend: string;
+  /** gpu.js mode for `--backend gpu` ('auto' measures the available ones). */
+  gpuMode?: string;
   /** Train on the first N training images (all when absent: `--limit all`). */
   limit?: number;
   /** Evaluate on the first N test images (all when absent). */
@@ -110,7 +112,9 @@ Ctrl-C saves a checkpoint at the current step; --resume continues exactly from i
   --augment                           random shifts of up to 2 pixels, and horizontal
                                       flips for fashion (default off)
   --seed N                            weights, shuffling and augmentation (default ${DEFAULTS.seed})
-  --backend cpu                       compute backend (only cpu for now)
+  --backend cpu|gpu                   compute backend (default cpu; gpu: gpu.js kernels, see --gpu-mode)
+  --gpu-mode MODE                     with --backend gpu: auto, headlessgl, webasm or cpu (default auto:
+                                      the fastest that works here, measured)
   --limit N|all                       train on the first N training images (default ${DEFAULTS.limit})
   --test-limit N|all                  evaluate on the first N test images (default all)
   --train-fusion kernel|output        how dynamic convs compute while training (default ${DEFAULTS.trainFusion});
@@ -139,6 +143,7 @@ const FLAGS = {
   augment: { type: 'boolean' },
   seed: { type: 'string' },
   backend: { type: 'string' },
+  'gpu-mode': { type: 'string' },
   limit: { type: 'string' },
   'test-limit': { type: 'string' },
   'train-fusion': { type: 'string' },
@@ -151,8 +156,14 @@ const FLAGS = {
   help: { type: 'boolean' },
 } as const;
 
-/** The backends training can run on today. */
+/** The backends tools/evaluate.ts can run on today. */
 export const BACKENDS = ['cpu'];
+
+/** The backends training can run on: the CPU, or gpu.js kernels (@dynconv/gpu, loaded only when asked for). */
+export const TRAIN_BACKENDS = ['cpu', 'gpu'];
+
+/** The modes `--gpu-mode` accepts (webgl/webgl2 need a browser; webgpu is asynchronous only). */
+export const GPU_MODES = ['auto', 'headlessgl', 'webasm', 'cpu'] as const;
 
 /** What the command line asked for: a run, or the usage text. */
 export type ParsedCommand = { help: true } | { help: false; args: TrainArgs };
@@ -177,7 +188,10 @@ export function parseTrainArgs(argv: readonly string[]): ParsedCommand {
   const optimizer = oneOf('optimizer', str('optimizer') ?? DEFAULTS.optimizer, ['sgd', 'adam', 'adamw'] as const);
   const schedule = oneOf('schedule', str('schedule') ?? DEFAULTS.schedule, ['cosine', 'step', 'none'] as const);
   const backend = str('backend') ?? DEFAULTS.backend;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend: unknown backend ${JSON.stringify(backend)} (available: ${BACKENDS.join(', ')})`);
+  if (!TRAIN_BACKENDS.includes(backend)) throw new UsageError(`--backend: unknown backend ${JSON.stringify(backend)} (available: ${TRAIN_BACKENDS.join(', ')})`);
+  const gpuModeText = str('gpu-mode');
+  if (gpuModeText !== undefined && backend !== 'gpu') throw new UsageError('--gpu-mode needs --backend gpu');
+  const gpuMode = backend === 'gpu' ? oneOf('gpu-mode', gpuModeText ?? 'auto', GPU_MODES) : undefined;
   const widthsText = str('widths') ?? DEFAULT_CONFIG.widths.join(',');
   const widths = widthsText.split(',').map((w) => integer('widths', w, 1));
   if (widths.length !== 2) throw new UsageError(`--widths must be two positive integers A,B, got ${JSON.stringify(widthsText)}`);
@@ -210,6 +224,7 @@ export function parseTrainArgs(argv: readonly string[]): ParsedCommand {
     augment: values.augment === true,
     seed: integer('seed', str('seed') ?? String(DEFAULTS.seed), 0),
     backend,
+    ...(gpuMode === undefined ? {} : { gpuMode }),
     limit: limit('limit', DEFAULTS.limit),
     testLimit: limit('test-limit'),
     trainFusion: oneOf('train-fusion', str('train-fusion') ?? DEFAULTS.trainFusion, ['kernel', 'output'] as const),

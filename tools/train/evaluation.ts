@@ -3,7 +3,7 @@
  * the model in eval mode (BatchNorm on running statistics, DynamicConv2d on kernel fusion
  * unless told otherwise) and no tape.
  */
-import { crossEntropy, noGrad, type Tensor } from '@dynconv/core';
+import { crossEntropy, noGrad, type Tensor, tidy } from '@dynconv/core';
 import type { DataLoader } from '@dynconv/data';
 import type { Module } from '@dynconv/nn';
 
@@ -42,11 +42,16 @@ export async function evaluateModel(model: Module, loader: DataLoader, numClasse
   let seen = 0;
   try {
     for (const { images, labels } of loader.epochBatches(0)) {
-      const { loss, logits } = noGrad(() => {
-        const out: Tensor = model.forward(images);
-        return { loss: crossEntropy(out, labels, { reduction: 'sum' }).item(), logits: out.dataSync() };
-      });
+      // tidy(): a device backend frees each batch's tensors at once.
+      const { loss, logits } = noGrad(() =>
+        tidy(() => {
+          const out: Tensor = model.forward(images);
+          return { loss: crossEntropy(out, labels, { reduction: 'sum' }).item(), logits: out.dataSync() };
+        }),
+      );
       const truth = labels.dataSync();
+      images.dispose();
+      labels.dispose();
       const b = truth.length;
       for (let i = 0; i < b; i++) {
         let best = 0;

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crossEntropy, Generator } from '@dynconv/core';
+import { crossEntropy, Generator, tidy } from '@dynconv/core';
 import type { DataLoaderState } from '@dynconv/data';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomicSync } from '@dynconv/nn/node';
 import { inferenceCost } from '../models/cost.js';
@@ -184,17 +184,21 @@ export async function runTraining(cliArgs: TrainArgs, sink: ProgressSink, contro
       };
       for (const batch of loader) {
         const lr = currentLr(optimizer);
-        const logits = model.forward(batch.images);
-        const loss = crossEntropy(logits, batch.labels, { labelSmoothing: args.labelSmoothing });
-        optimizer.zeroGrad();
-        loss.backward();
-        optimizer.step();
+        // tidy(): a device backend (--backend gpu) frees the step's tensors at once.
+        const { lossValue, correct } = tidy(() => {
+          const logits = model.forward(batch.images);
+          const loss = crossEntropy(logits, batch.labels, { labelSmoothing: args.labelSmoothing });
+          optimizer.zeroGrad();
+          loss.backward();
+          optimizer.step();
+          return { lossValue: loss.item(), correct: countCorrect(logits.detach().dataSync(), batch.labels.dataSync(), config.numClasses) };
+        });
+        batch.images.dispose();
+        batch.labels.dispose();
         scheduler?.step();
         step++;
         stepsHere++;
-        const lossValue = loss.item();
         if (!Number.isFinite(lossValue)) throw new Error(`the loss became ${lossValue} at step ${step} (lr ${lr}); try a lower --lr`);
-        const correct = countCorrect(logits.detach().dataSync(), batch.labels.dataSync(), config.numClasses);
         const b = batch.labels.shape[0]!;
         sums.lossSum += lossValue * b;
         sums.correct += correct;

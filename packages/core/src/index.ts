@@ -6,7 +6,8 @@ export { Tensor, type BackwardOptions, type NestedArray, type TensorHook } from 
 export type { DType, TypedArray } from './dtype.js';
 export { isFloating, promoteTypes } from './dtype.js';
 export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
-export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend } from './backend/registry.js';
+export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend, type BackendOptions } from './backend/registry.js';
+export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
 export { createCpuBackend } from './cpu/index.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { broadcastShapes, contiguousStrides, fmt as formatShape, isContiguous, shapesEqual, sizeOf } from './shape.js';

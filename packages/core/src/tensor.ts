@@ -5,6 +5,7 @@ import { seedGradients } from './autograd/grad.js';
 import type { Node } from './autograd/node.js';
 import { type DType, isFloating, type TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, isContiguous, sizeOf } from './shape.js';
+import { releaseStorage, trackTensor } from './memory.js';
 import * as act from './ops/activation.js';
 import * as bin from './ops/binary.js';
 import { cast, toBackend } from './ops/cast.js';
@@ -49,18 +50,46 @@ export class Tensor implements TensorInfo {
   retainsGrad = false;
   private gradFnNode: Node | null = null;
   private requiresGradFlag = false;
+  private storageRef: Storage;
+  private disposedFlag = false;
 
   /** Low-level constructor; use `tensor()`, `zeros()` and friends instead. */
   constructor(
-    readonly storage: Storage,
+    storage: Storage,
     shape: readonly number[],
     strides: readonly number[] = contiguousStrides(shape),
     offset = 0,
   ) {
+    this.storageRef = storage;
     this.shape = [...shape];
     this.strides = [...strides];
     this.offset = offset;
     this.dtype = storage.dtype;
+    trackTensor(this, storage);
+  }
+
+  /** The storage this tensor views; throws once the tensor has been disposed. */
+  get storage(): Storage {
+    if (this.disposedFlag) {
+      throw new Error(`tensor was disposed (shape ${fmt(this.shape)}, ${this.dtype}): it cannot be used after dispose() or after the end of the tidy() scope that created it; return it from the scope or keep() it`);
+    }
+    return this.storageRef;
+  }
+
+  /** True once {@link dispose} has run (directly or at the end of a `tidy` scope). */
+  get isDisposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  /**
+   * Releases this tensor: the storage is freed once every tensor viewing it is disposed (views
+   * share storage, counted per view). Idempotent. Using the tensor afterwards throws
+   * ("tensor was disposed"). Its `.grad` is not disposed.
+   */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    releaseStorage(this.storageRef);
   }
 
   /** The recorded op that produced this tensor, or null for a leaf. */
@@ -136,15 +165,22 @@ export class Tensor implements TensorInfo {
   dataSync(): TypedArray {
     const n = this.numel();
     if (this.isContiguous()) return this.backend.readSync(this.storage).slice(this.offset, this.offset + n);
-    return this.backend.readSync(runKernel(this.backend, 'Copy', this, this.dtype)).slice(0, n);
+    // A strided view is copied contiguous first; the temporary storage is released at once.
+    const tmp = runKernel(this.backend, 'Copy', this, this.dtype);
+    const out = this.backend.readSync(tmp).slice(0, n);
+    this.backend.dispose?.(tmp);
+    return out;
   }
 
   /** The elements in row-major order; a device backend may read back asynchronously. */
   async data(): Promise<TypedArray> {
     const n = this.numel();
-    const s = this.isContiguous() ? this.storage : runKernel(this.backend, 'Copy', this, this.dtype);
-    const offset = this.isContiguous() ? this.offset : 0;
-    return (await this.backend.read(s)).slice(offset, offset + n);
+    const contiguous = this.isContiguous();
+    const s = contiguous ? this.storage : runKernel(this.backend, 'Copy', this, this.dtype);
+    const offset = contiguous ? this.offset : 0;
+    const out = (await this.backend.read(s)).slice(offset, offset + n);
+    if (!contiguous) this.backend.dispose?.(s);
+    return out;
   }
 
   /** The value of a one-element tensor. */

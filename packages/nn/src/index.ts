@@ -14,6 +14,7 @@ export { ReLU, ReLU6, Hardswish, Hardsigmoid, Sigmoid, SiLU } from './layers/act
 export { Dropout } from './layers/dropout.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pooling.js';
 export { Flatten, Identity } from './layers/shape.js';
+export { ChannelShuffle, channelShuffle } from './layers/channel-shuffle.js';
 export { Sequential, ModuleList } from './layers/containers.js';
 export { SqueezeExcitation } from './layers/squeeze-excitation.js';
 export * from './optim/index.js';

@@ -38,19 +38,21 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
 }
 
 function fill(t: Tensor, values: Tensor): Tensor {
-  noGrad(() => t.copy_(values));
+  // Drawn in float64 on the CPU, rounded to t's dtype there, then moved to t's backend (a
+  // float32-only device backend cannot hold the float64 draws).
+  noGrad(() => t.copy_(values.to(t.dtype).to(t.backend.name)));
   return t;
 }
 
 /** Uniform in [a, b). */
 export function uniform(t: Tensor, a = 0, b = 1, opts: InitOptions = {}): Tensor {
-  const u = rand(t.shape, { dtype: 'float64', generator: opts.generator ?? defaultGenerator });
+  const u = rand(t.shape, { dtype: 'float64', generator: opts.generator ?? defaultGenerator, backend: 'cpu' });
   return fill(t, u.mul(b - a).add(a));
 }
 
 /** Normal with the given mean and standard deviation. */
 export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Tensor {
-  const z = randn(t.shape, { dtype: 'float64', generator: opts.generator ?? defaultGenerator });
+  const z = randn(t.shape, { dtype: 'float64', generator: opts.generator ?? defaultGenerator, backend: 'cpu' });
   return fill(t, z.mul(std).add(mean));
 }
 

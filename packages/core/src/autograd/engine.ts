@@ -1,6 +1,7 @@
 import { fmt, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { withGradMode } from './grad-mode.js';
+import { keep } from '../memory.js';
 
 export interface EngineOptions {
   retainGraph: boolean;
@@ -79,11 +80,12 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
           // A fresh contiguous copy: g may be a broadcast view or share storage with the
           // caller's seed or another leaf's gradient, and .grad must be safe to write in place.
           const stored = opts.createGraph ? g : g.detach().clone();
-          t.grad = t.grad ? (opts.createGraph ? t.grad.add(stored) : t.grad.add(stored).detach()) : stored;
+          // Kept: a leaf's gradient survives the tidy() scope that ran backward (memory.ts).
+          t.grad = keep(t.grad ? (opts.createGraph ? t.grad.add(stored) : t.grad.add(stored).detach()) : stored);
         }
         continue;
       }
-      if (!wanted && t.retainsGrad) t.grad = opts.createGraph ? g : g.detach();
+      if (!wanted && t.retainsGrad) t.grad = keep(opts.createGraph ? g : g.detach());
       // grad() stops at the requested tensors: nothing below them is needed (or freed).
       if (!node.inputs.some((x) => useful.has(x))) continue;
       const inputGrads = node.apply(g);

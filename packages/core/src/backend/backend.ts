@@ -97,6 +97,13 @@ export interface Backend {
   readSync(storage: Storage): TypedArray;
   /** Reads a whole storage back; a device backend may wait for its queue here. */
   read(storage: Storage): Promise<TypedArray>;
-  /** Releases device memory early; optional because garbage collection handles host memory. */
+  /**
+   * Releases device memory early; optional because garbage collection handles host memory.
+   * Called once per storage, when the last tensor viewing it is disposed (see `memory.ts`).
+   */
   dispose?(storage: Storage): void;
+  /** Live-memory counters (bytes, storages, textures...), reported by `memory()`. */
+  memory?(): Record<string, number | string>;
+  /** Applies the options of `setBackend(name, options)` to an existing backend. */
+  configure?(options: Record<string, unknown>): void;
 }

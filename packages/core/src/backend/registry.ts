@@ -7,11 +7,14 @@ import { createCpuBackend } from '../cpu/index.js';
  */
 const backends = new Map<string, Backend>();
 const kernels = new Map<string, Map<string, unknown>>();
-const factories = new Map<string, () => Backend>();
+const factories = new Map<string, (options?: BackendOptions) => Backend>();
 let defaultName = 'cpu';
 
-/** Registers a backend lazily: `factory` runs on first use. */
-export function registerBackendFactory(name: string, factory: () => Backend): void {
+/** Backend-specific settings given to {@link setBackend} (for example `{ mode: 'webasm' }` for 'gpu'). */
+export type BackendOptions = Record<string, unknown>;
+
+/** Registers a backend lazily: `factory` runs on first use, with the options of `setBackend` if any. */
+export function registerBackendFactory(name: string, factory: (options?: BackendOptions) => Backend): void {
   factories.set(name, factory);
 }
 
@@ -29,22 +32,30 @@ export function registerKernel<K extends KernelName>(backendName: string, kernel
 
 /** The backend registered under `name`, creating it on first use. */
 export function getBackend(name: string = defaultName): Backend {
-  let b = backends.get(name);
-  if (!b) {
-    const factory = factories.get(name);
-    if (!factory) {
-      const known = [...new Set([...backends.keys(), ...factories.keys()])].join(', ');
-      throw new Error(`getBackend: no backend named '${name}' is registered (known: ${known || 'none'})`);
-    }
-    b = factory();
-    backends.set(name, b);
+  return backends.get(name) ?? createBackend(name);
+}
+
+function createBackend(name: string, options?: BackendOptions): Backend {
+  const factory = factories.get(name);
+  if (!factory) {
+    const known = [...new Set([...backends.keys(), ...factories.keys()])].join(', ');
+    throw new Error(`getBackend: no backend named '${name}' is registered (known: ${known || 'none'})`);
   }
+  const b = factory(options);
+  backends.set(name, b);
   return b;
 }
 
-/** Makes `name` the backend new tensors are created on. */
-export function setBackend(name: string): void {
-  getBackend(name);
+/**
+ * Makes `name` the backend new tensors are created on. `options` configure it: passed to its
+ * factory on first use, or to its `configure` method when it already exists.
+ */
+export function setBackend(name: string, options?: BackendOptions): void {
+  const existing = backends.get(name);
+  if (options === undefined) getBackend(name);
+  else if (!existing) createBackend(name, options);
+  else if (existing.configure) existing.configure(options);
+  else throw new Error(`setBackend: backend '${name}' takes no options (got ${JSON.stringify(options)})`);
   defaultName = name;
 }
 

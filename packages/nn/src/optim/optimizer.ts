@@ -3,7 +3,7 @@
  * step loop, and state dicts that resume a run bit for bit. Subclasses supply the update rule
  * of one parameter ({@link Optimizer.updateParam}) and the rules their options must follow.
  */
-import { Tensor, enableGrad, isFloating, noGrad, zerosLike } from '@dynconv/core';
+import { Tensor, enableGrad, isFloating, keep, noGrad, tidy, zerosLike } from '@dynconv/core';
 import { type Rule, check, fmtShape, isPlainObject, show } from './check.js';
 import { type SerializedTensor, deserializeTensor, serializeTensor } from './serialize.js';
 
@@ -106,13 +106,21 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
         for (const p of group.params) {
           const i = index++;
           if (p.grad === null) continue;
-          const grad = this.gradOf(p, i);
           let s = this.state.get(p);
           if (s === undefined) {
             s = {} as S;
             this.state.set(p, s);
           }
-          this.updateParam(p, grad, s, group);
+          // Inside tidy() so a device backend frees the update's temporaries at once; the new
+          // state tensors are kept and the ones they replace disposed (dynconv's memory.ts).
+          const state = s;
+          const before = Object.values(state).filter((v): v is Tensor => v instanceof Tensor);
+          tidy(() => {
+            this.updateParam(p, this.gradOf(p, i), state, group);
+            for (const v of Object.values(state)) if (v instanceof Tensor) keep(v);
+          });
+          const after = new Set(Object.values(state));
+          for (const old of before) if (!after.has(old) && old !== p) old.dispose();
         }
       }
     });
@@ -122,13 +130,18 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   /**
    * Clears the gradients of every parameter: to null by default, as PyTorch does, or to zeros.
    * Zeros are fresh tensors rather than in-place writes, because a `.grad` may share storage
-   * with other tensors (another leaf's gradient, or the gradient given to `backward`).
+   * with other tensors (another leaf's gradient, or the gradient given to `backward`). The
+   * dropped gradient tensors are disposed (device memory is freed at once): clone a gradient
+   * you want to keep past zeroGrad.
    */
   zeroGrad(setToNone = true): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;
-        p.grad = setToNone ? null : zerosLike(p.grad);
+        // The dropped gradient is disposed (frees device memory at once); clone one to keep it.
+        const old = p.grad;
+        p.grad = setToNone ? null : zerosLike(old);
+        old.dispose();
       }
     }
   }
