@@ -22,6 +22,12 @@ export interface ModelOptions {
   dtype?: 'float32' | 'float64';
   /** Dropout before the classifier, where the model has one (torchvision's default when absent). */
   dropout?: number;
+  /**
+   * Initial weights of the static builders: 'torchvision' (default; each family's torchvision
+   * rule, see `torchvisionInit`) or 'pytorch' (the layers' own PyTorch defaults, drawn anyway).
+   * The Dy- builders always keep the layers' defaults.
+   */
+  init?: 'torchvision' | 'pytorch';
 }
 
 /** Options of the Dy- (DyNet) variants. */

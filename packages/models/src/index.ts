@@ -14,6 +14,7 @@ export { DyBasicBlock, DyBottleneck, dyResnet18, dyResnet50, type DyResNetOption
 export { DyInvertedResidual, DyMobile, dyMobile, type DyMobileOptions } from './dy/dy-mobile.js';
 export { DyInvertedResidualV3, dyMobilenetV3Small } from './dy/dy-mobilenet-v3.js';
 export { DyShuffleUnit, dyShufflenetV2, type DyShuffleNetV2Options } from './dy/dy-shufflenet-v2.js';
+export { torchvisionInit, withInit, type TorchvisionInitScheme } from './init.js';
 export { profile, type LayerProfile, type MacBreakdown, type ModelProfile } from './profile.js';
 export { createModel, MODELS, STATIC_DY_PAIRS, type ModelName } from './zoo.js';
 export { PAPER_TABLE, paperRow, paperSpeedup, TORCHVISION, type PaperRow, type TorchvisionFigures } from './paper-table.js';

@@ -6,6 +6,7 @@
 import type { Tensor } from '@dynconv/core';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU6, Sequential } from '@dynconv/nn';
 import { convNormActivation, layerOptions, makeDivisible, type ModelOptions, resolveOptions } from './common.js';
+import { withInit } from './init.js';
 
 /** One row of MobileNetV2's table: expansion t, output channels c, repeats n, first stride s. */
 export type InvertedResidualSetting = readonly [t: number, c: number, n: number, s: number];
@@ -87,5 +88,5 @@ export class MobileNetV2 extends Module {
 
 /** torchvision's `mobilenet_v2`: 3,504,872 parameters with 1000 classes. */
 export function mobilenetV2(opts: ModelOptions = {}): MobileNetV2 {
-  return new MobileNetV2(opts);
+  return withInit(new MobileNetV2(opts), 'mobilenet', opts);
 }

@@ -7,6 +7,7 @@
 import type { Tensor } from '@dynconv/core';
 import { AdaptiveAvgPool2d, type BatchNormOptions, Dropout, Hardswish, Linear, Module, ReLU, Sequential, SqueezeExcitation } from '@dynconv/nn';
 import { type ActivationFactory, convNormActivation, layerOptions, makeDivisible, type ModelOptions, resolveOptions } from './common.js';
+import { withInit } from './init.js';
 
 /** One bneck row: input, kernel, expanded and output channels, SE, activation, stride. */
 export interface BneckConfig {
@@ -115,5 +116,6 @@ export class MobileNetV3 extends Module {
 /** torchvision's `mobilenet_v3_small`: 2,542,856 parameters with 1000 classes. */
 export function mobilenetV3Small(opts: ModelOptions = {}): MobileNetV3 {
   const { numClasses, widthMult } = resolveOptions('mobilenetV3Small', opts);
-  return new MobileNetV3(mobilenetV3SmallSetting(widthMult), makeDivisible(1024 * widthMult, 8), numClasses, (cnf) => new InvertedResidualV3(cnf, opts), opts);
+  const model = new MobileNetV3(mobilenetV3SmallSetting(widthMult), makeDivisible(1024 * widthMult, 8), numClasses, (cnf) => new InvertedResidualV3(cnf, opts), opts);
+  return withInit(model, 'mobilenet', opts);
 }

@@ -7,6 +7,7 @@
 import type { Tensor } from '@dynconv/core';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential } from '@dynconv/nn';
 import { layerOptions, type ModelOptions, resolveOptions } from './common.js';
+import { withInit } from './init.js';
 
 /** The kind of residual block: two 3x3 convs (ResNet18/34) or 1x1-3x3-1x1 (ResNet50+). */
 export type ResNetBlockKind = 'basic' | 'bottleneck';
@@ -159,7 +160,7 @@ function build(name: string, block: ResNetBlockKind, layers: [number, number, nu
   const { numClasses, widthMult } = resolveOptions(name, opts);
   const config: ResNetConfig = { block, layers, ...resnetWidths(widthMult) };
   const makeBlock: ResNetBlockFactory = (inC, planes, stride, ds) => (block === 'basic' ? new BasicBlock(inC, planes, stride, ds, opts) : new Bottleneck(inC, planes, stride, ds, opts));
-  return new ResNet(config, numClasses, makeBlock, opts);
+  return withInit(new ResNet(config, numClasses, makeBlock, opts), 'resnet', opts);
 }
 
 /** torchvision's `resnet18`: 11,689,512 parameters with 1000 classes. */
