@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { parseLimit } from '@dynconv/data';
 import { inferenceCost } from './models/cost.js';
 import { DyCnn } from './models/dy-cnn.js';
-import { BACKENDS } from './train/args.js';
+import { GPU_MODES, TRAIN_BACKENDS } from './train/args.js';
+import { selectBackend } from './train/backend.js';
 import { DATASET_INFO, loadSplit, testLoader } from './train/data.js';
 import { type Evaluation, evaluateModel } from './train/evaluation.js';
 import { readRun } from './train/run.js';
@@ -27,7 +28,8 @@ Test accuracy and confusion matrix of a checkpoint written by tools/train.ts.
                                 output fusion (the training path), or both, checking they agree
   --limit N                     evaluate on the first N test images (default all)
   --batch-size N                images per forward pass (default 100)
-  --backend cpu                 compute backend (only cpu for now)
+  --backend cpu|gpu             compute backend (default cpu; gpu: gpu.js kernels)
+  --gpu-mode MODE               with --backend gpu: ${GPU_MODES.join(', ')} (default auto)
   --help                        this text`;
 
 /** A near-tie: two logits this close may order differently under the two paths' rounding. */
@@ -41,7 +43,7 @@ function parse(argv: string[]) {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { fusion: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean' } },
+      options: { fusion: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, 'gpu-mode': { type: 'string' }, help: { type: 'boolean' } },
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -52,7 +54,10 @@ function parse(argv: string[]) {
   const fusion = values.fusion ?? 'kernel';
   if (!['kernel', 'output', 'both'].includes(fusion)) throw new UsageError(`--fusion must be kernel, output or both, got ${JSON.stringify(fusion)}`);
   const backend = values.backend ?? 'cpu';
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend: unknown backend ${JSON.stringify(backend)} (available: ${BACKENDS.join(', ')})`);
+  if (!TRAIN_BACKENDS.includes(backend)) throw new UsageError(`--backend: unknown backend ${JSON.stringify(backend)} (available: ${TRAIN_BACKENDS.join(', ')})`);
+  const gpuMode = values['gpu-mode'];
+  if (gpuMode !== undefined && backend !== 'gpu') throw new UsageError('--gpu-mode needs --backend gpu');
+  if (gpuMode !== undefined && !(GPU_MODES as readonly string[]).includes(gpuMode)) throw new UsageError(`--gpu-mode must be one of ${GPU_MODES.join(', ')}, got ${JSON.stringify(gpuMode)}`);
   let limit: number | undefined;
   try {
     limit = parseLimit(values.limit);
@@ -61,7 +66,7 @@ function parse(argv: string[]) {
   }
   const bs = values['batch-size'] ?? '100';
   if (!/^\d+$/.test(bs) || Number(bs) < 1) throw new UsageError(`--batch-size must be a positive integer, got ${JSON.stringify(bs)}`);
-  return { help: false as const, checkpoint: positionals[0]!, fusion: fusion as 'kernel' | 'output' | 'both', limit, batchSize: Number(bs), backend };
+  return { help: false as const, checkpoint: positionals[0]!, fusion: fusion as 'kernel' | 'output' | 'both', limit, batchSize: Number(bs), backend, gpuMode };
 }
 
 /** The confusion matrix as a table: rows true classes, columns predictions, per-class accuracy. */
@@ -92,6 +97,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const chosen = await selectBackend(opts.backend, opts.gpuMode);
+  if (chosen) console.log(chosen);
   const { checkpoint, extra } = readRun(opts.checkpoint);
   const { args, config } = extra;
   const info = DATASET_INFO[args.dataset];

@@ -7,6 +7,7 @@
  * at once. Bad flags print the usage and exit with code 2.
  */
 import { parseTrainArgs, USAGE, UsageError } from './train/args.js';
+import { selectBackend } from './train/backend.js';
 import { readRun, runTraining, type StopControl } from './train/run.js';
 
 async function main(): Promise<number> {
@@ -23,15 +24,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const runArgs = parsed.args.resume === undefined ? parsed.args : (storedArgs(parsed.args.resume) ?? parsed.args);
-  if (runArgs.backend === 'gpu') {
-    // Loaded only when asked for: gpu.js and its modes stay out of CPU runs.
-    const { gpuBackend } = await import('@dynconv/gpu');
-    const { setBackend } = await import('@dynconv/core');
-    setBackend('gpu', { mode: runArgs.gpuMode ?? 'auto' });
-    const b = gpuBackend();
-    const measured = b.modeReport.candidates?.map((c) => (c.ms === undefined ? `${c.mode}: unavailable` : `${c.mode} ${c.ms.toFixed(0)} ms`)).join(', ');
-    process.stdout.write(`gpu backend: mode ${b.mode} (${b.renderer})${measured ? `; auto measured ${measured}` : ''}\n`);
-  }
+  const chosen = await selectBackend(runArgs.backend, runArgs.gpuMode);
+  if (chosen) process.stdout.write(`${chosen}\n`);
   const control: StopControl = { stop: false };
   process.on('SIGINT', () => {
     if (control.stop) process.exit(130);

@@ -156,10 +156,7 @@ const FLAGS = {
   help: { type: 'boolean' },
 } as const;
 
-/** The backends tools/evaluate.ts can run on today. */
-export const BACKENDS = ['cpu'];
-
-/** The backends training can run on: the CPU, or gpu.js kernels (@dynconv/gpu, loaded only when asked for). */
+/** The backends the tools run on: the CPU, or gpu.js kernels (@dynconv/gpu, loaded only when asked for). */
 export const TRAIN_BACKENDS = ['cpu', 'gpu'];
 
 /** The modes `--gpu-mode` accepts (webgl/webgl2 need a browser; webgpu is asynchronous only). */
