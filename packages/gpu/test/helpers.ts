@@ -7,6 +7,7 @@
  * and a loadable `gl`); otherwise the skip is reported.
  */
 import { Generator, getBackend, type Tensor, tensor, tidy } from '@dynconv/core';
+import { drawValue } from '../../core/test/helpers/arbitraries.js';
 import { createGpuBackend, type GpuBackendHandle, type GpuMode } from '../src/index.js';
 
 export interface ModeUnderTest {
@@ -59,18 +60,7 @@ export interface ParityInput {
 export function randomValues(shape: readonly number[], seed: number, domain: 'real' | 'positive' | 'nonzero' | 'unit' = 'real'): Float32Array {
   const g = new Generator(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return Float32Array.from({ length: n }, () => {
-    switch (domain) {
-      case 'real':
-        return g.nextNormal();
-      case 'positive':
-        return 0.5 + 1.5 * g.nextDouble();
-      case 'nonzero':
-        return (g.nextDouble() < 0.5 ? -1 : 1) * (0.25 + 1.75 * g.nextDouble());
-      case 'unit':
-        return -0.9 + 1.8 * g.nextDouble();
-    }
-  });
+  return Float32Array.from({ length: n }, () => drawValue(g, domain));
 }
 
 function run(backend: string, inputs: readonly ParityInput[], fn: (...xs: Tensor[]) => Tensor | Tensor[], seed: number, backward: boolean): Float32Array[] {

@@ -46,7 +46,8 @@ export type Domain =
   | 'nonzero' // |x| in [0.25, 2]: kinks at 0 (relu, abs, leakyRelu...)
   | 'unit'; // (-0.9, 0.9)
 
-function draw(g: Generator, domain: Domain): number {
+/** One value of `domain`, drawn from `g` (shared with the gpu parity suite). */
+export function drawValue(g: Generator, domain: Domain): number {
   switch (domain) {
     case 'real':
       return g.nextNormal();
@@ -63,7 +64,7 @@ function draw(g: Generator, domain: Domain): number {
 export function values(shape: readonly number[], seed: number, domain: Domain = 'real'): Float64Array {
   const g = new Generator(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return Float64Array.from({ length: n }, () => draw(g, domain));
+  return Float64Array.from({ length: n }, () => drawValue(g, domain));
 }
 
 export type LayoutKind = 'contiguous' | 'permuted' | 'strided' | 'expanded';

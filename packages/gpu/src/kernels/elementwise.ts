@@ -3,7 +3,7 @@
  * GLSL lacks (tanh, log1p, expm1, erf, sign, round half-even, pow of negative bases) are written
  * out with exp/log, accurate to float32 tolerance, so every mode computes the same thing.
  */
-import type { BinaryKernelName, DType, TensorInfo, UnaryKernelName } from '@dynconv/core';
+import { type BinaryKernelName, type DType, isContiguous, type TensorInfo, type UnaryKernelName } from '@dynconv/core';
 import { coalesce, dot, lit, unravel } from '../codegen.js';
 import type { DeviceData } from '../context.js';
 import type { GpuStorage } from '../storage.js';
@@ -135,7 +135,7 @@ export function assign(b: GpuBackend, dst: TensorInfo, src: TensorInfo): boolean
   if (!order) return false; // the caller falls back to the CPU
   const conv = (v: string) => (dst.dtype === 'int32' ? `(${v} < 0.0 ? Math.ceil(${v}) : Math.floor(${v}))` : dst.dtype === 'bool' ? `(${v} != 0.0 ? 1.0 : 0.0)` : v);
   // Whole storage, row-major: a plain (converted) copy of src.
-  const whole = dst.offset === 0 && n === S && isRowMajor(dst.shape, dst.strides);
+  const whole = dst.offset === 0 && n === S && isContiguous(dst.shape, dst.strides);
   let data: DeviceData;
   if (whole) {
     const { dims, strides } = coalesce(src.shape, [src.strides]);
@@ -179,12 +179,3 @@ return ${conv('v')};
   return true;
 }
 
-function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {
-  let expected = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    if (shape[i] === 1) continue;
-    if (strides[i] !== expected) return false;
-    expected *= shape[i]!;
-  }
-  return true;
-}
