@@ -9,7 +9,7 @@ export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSign
 export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend, type BackendOptions } from './backend/registry.js';
 export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
 export { createCpuBackend } from './cpu/index.js';
-export { Generator, defaultGenerator, manualSeed } from './random.js';
+export { Generator, defaultGenerator, manualSeed, permutation } from './random.js';
 export { broadcastShapes, contiguousStrides, fmt as formatShape, isContiguous, shapesEqual, sizeOf } from './shape.js';
 
 export { grad, type GradOptions } from './autograd/grad.js';

@@ -101,6 +101,23 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
+/**
+ * A uniformly random permutation of 0..n-1 as a plain array (Fisher-Yates, from the last element
+ * down): what `randperm` and the data loaders' shuffling draw.
+ */
+export function permutation(n: number, generator: Generator): Int32Array {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`permutation: n must be a non-negative integer, got ${n}`);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = generator.nextInt(0, i + 1);
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
+
 /** The generator random ops use when none is given. */
 export const defaultGenerator = new Generator(0);
 

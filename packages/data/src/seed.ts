@@ -40,19 +40,5 @@ export function streamGenerator(seed: number, ...parts: number[]): Generator {
   return new Generator(deriveSeed(seed, ...parts));
 }
 
-/**
- * A uniformly random permutation of 0..n-1 (Fisher-Yates, from the last element down):
- * the same order core's `randperm(n, { generator })` gives, without building a tensor.
- */
-export function permutation(n: number, generator: Generator): Int32Array {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`permutation: n must be a non-negative integer, got ${n}`);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = generator.nextInt(0, i + 1);
-    const t = out[i]!;
-    out[i] = out[j]!;
-    out[j] = t;
-  }
-  return out;
-}
+/** The shuffling permutation: core's (the same order as `randperm(n, { generator })`). */
+export { permutation } from '@dynconv/core';

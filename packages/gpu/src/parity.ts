@@ -83,7 +83,7 @@ export function runParitySubset(name = 'gpu'): ParityResult[] {
       const got = evaluate(c, name, 1000 + i);
       let maxAbs = 0;
       for (let k = 0; k < want.length; k++) {
-        const r = close(got[k]!, want[k]!, 1e-5 * Math.max(1, c.reduce) * 4);
+        const r = close(got[k]!, want[k]!, 1e-5 * Math.max(1, c.reduce));
         maxAbs = Math.max(maxAbs, r.max);
         if (!r.ok) {
           const what = k === 0 ? 'output' : `gradient of input ${k - 1}`;

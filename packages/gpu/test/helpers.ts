@@ -7,7 +7,7 @@
  * and a loadable `gl`); otherwise the skip is reported.
  */
 import { Generator, getBackend, type Tensor, tensor, tidy } from '@dynconv/core';
-import { drawValue } from '../../core/test/helpers/arbitraries.js';
+import { drawValue, expectClose } from '../../core/test/helpers/arbitraries.js';
 import { createGpuBackend, type GpuBackendHandle, type GpuMode } from '../src/index.js';
 
 export interface ModeUnderTest {
@@ -111,15 +111,10 @@ export function expectParity(name: string, inputs: readonly ParityInput[], fn: (
   want.forEach((w, k) => {
     const g = got[k]!;
     const what = k === 0 ? 'output' : `result ${k}`;
-    if (g.length !== w.length) throw new Error(`${what}: ${g.length} values on gpu, ${w.length} on cpu`);
-    for (let i = 0; i < w.length; i++) {
-      const a = g[i]!;
-      const e = w[i]!;
-      if (Number.isNaN(a) && Number.isNaN(e)) continue;
-      if (a === e) continue;
-      if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
-        throw new Error(`${what} element ${i}: gpu ${a}, cpu ${e} (|diff| ${Math.abs(a - e)}, tolerance ${atol + rtol * Math.abs(e)})`);
-      }
+    try {
+      expectClose(g, w, rtol, atol);
+    } catch (e) {
+      throw new Error(`${what}, gpu vs cpu: ${(e as Error).message} (atol ${atol}, rtol ${rtol})`);
     }
   });
 }

@@ -5,7 +5,7 @@
  */
 export { convNormActivation, makeDivisible, type ActivationFactory, type ConvNormActivationOptions, type DyModelOptions, type ModelOptions } from './common.js';
 export { BasicBlock, Bottleneck, ResNet, resnet18, resnet50, type ResNetBlockKind, type ResNetConfig } from './resnet.js';
-export { InvertedResidual, MOBILENET_V2_SETTING, MobileNetV2, mobilenetV2, type InvertedResidualSetting } from './mobilenet-v2.js';
+export { InvertedResidual, MOBILENET_V2_SETTING, MobileNetV2, mobilenetV2, type InvertedResidualFactory, type InvertedResidualSetting, type MobileNetV2Blocks } from './mobilenet-v2.js';
 export { InvertedResidualV3, MobileNetV3, mobilenetV3Small, mobilenetV3SmallSetting, type BneckConfig } from './mobilenet-v3.js';
 export { SHUFFLENET_V2_WIDTHS, ShuffleNetV2, shufflenetV2, ShuffleUnit, type ShuffleNetV2Options } from './shufflenet-v2.js';
 export { DyConvNormActivation, type DyConvNormActivationOptions } from './dy/dy-conv-norm.js';

@@ -51,27 +51,42 @@ export class InvertedResidual extends Module {
   }
 }
 
+/** Builds one block of a MobileNetV2 stage (so Dy-mobile can reuse the layout). */
+export type InvertedResidualFactory = (inp: number, oup: number, stride: number, expandRatio: number) => Module;
+
+/** The blocks a {@link MobileNetV2} is built from; torchvision's by default. */
+export interface MobileNetV2Blocks {
+  /** The builder's name, for error messages. */
+  name: string;
+  makeBlock: InvertedResidualFactory;
+  /** Block widths are rounded to multiples of this (torchvision: 8). */
+  divisor: number;
+}
+
 /**
  * MobileNetV2: a 3x3 stride-2 stem (32 channels), the inverted-residual stages of
  * {@link MOBILENET_V2_SETTING}, a 1x1 conv to 1280 channels, global average pooling, and
  * `classifier` = Dropout(0.2), Linear. `avgpool` has no parameters and so no state-dict key
  * (torchvision pools functionally); it is a module so that the profiler sees the pooling.
+ * The blocks come from a factory, so Dy-mobile reuses this class.
  */
 export class MobileNetV2 extends Module {
   readonly features: Sequential;
   readonly avgpool: AdaptiveAvgPool2d;
   readonly classifier: Sequential;
 
-  constructor(opts: ModelOptions = {}) {
+  constructor(opts: ModelOptions = {}, blocks?: MobileNetV2Blocks) {
     super();
-    const { numClasses, widthMult } = resolveOptions('mobilenetV2', opts);
+    const { name, makeBlock, divisor } = blocks ?? { name: 'mobilenetV2', makeBlock: (i, o, s, t) => new InvertedResidual(i, o, s, t, opts), divisor: 8 };
+    const { numClasses, widthMult } = resolveOptions(name, opts);
+    // The stem and head keep multiples of 8 whatever the blocks' divisor.
     let inC = makeDivisible(32 * widthMult, 8);
     const lastChannel = makeDivisible(1280 * Math.max(1, widthMult), 8);
     const features: Module[] = [convNormActivation(3, inC, 3, { stride: 2, activation: relu6 }, opts)];
     for (const [t, c, n, s] of MOBILENET_V2_SETTING) {
-      const outC = makeDivisible(c * widthMult, 8);
+      const outC = makeDivisible(c * widthMult, divisor);
       for (let i = 0; i < n; i++) {
-        features.push(new InvertedResidual(inC, outC, i === 0 ? s : 1, t, opts));
+        features.push(makeBlock(inC, outC, i === 0 ? s : 1, t));
         inC = outC;
       }
     }

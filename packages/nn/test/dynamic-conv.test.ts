@@ -7,11 +7,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { conv2d, Generator, grad, gradcheck, noGrad, ones, rand, randn, tensor, type Tensor } from '@dynconv/core';
+import { conv2d, Generator, grad, gradcheck, ones, rand, randn, tensor, type Tensor } from '@dynconv/core';
 import {
   CoefficientPredictor, Conv2d, DynamicConv2d, dynamicConvCost, type FusionPath, type FusionTimer, kernelFusionConv2d, Module, outputFusionConv2d,
   predictorCost, splitCoefficients, type StateDict, totalCoefficients,
 } from '../src/index.js';
+import { expectParamGradient } from './helpers/param-fd.js';
 import { expectClose, FULL_JACOBIAN_LIMIT, type Input as CoreInput, inputArb, runs } from '../../core/test/helpers/arbitraries.js';
 
 // The core's test helpers are typed against the core's sources, while tsconfig.check.json
@@ -174,20 +175,7 @@ describe('DynamicConv2d: output fusion and kernel fusion', () => {
         for (const variant of ['output', 'kernel'] as const) {
           use(s.layer, variant);
           const analytic = grad(loss(), s.params).map((t) => f64(t!));
-          s.params.forEach((p, k) => {
-            const base = f64(p);
-            for (const j of new Set([0, base.length - 1])) {
-              const at = (delta: number) => {
-                const d = base.slice();
-                d[j]! += delta;
-                noGrad(() => p.copy_(tensor(d, { dtype: 'float64' }).reshape(p.shape)));
-                return loss().item();
-              };
-              const numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
-              noGrad(() => p.copy_(tensor(base, { dtype: 'float64' }).reshape(p.shape)));
-              expect(Math.abs(analytic[k]![j]! - numeric), `${variant} param ${k} [${p.shape}] entry ${j}`).toBeLessThan(1e-5 + 1e-3 * Math.abs(numeric));
-            }
-          });
+          s.params.forEach((p, k) => expectParamGradient(p, analytic[k]!, loss, `${variant} param ${k} [${p.shape}]`));
         }
       }),
       runs(1.5),

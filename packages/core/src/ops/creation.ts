@@ -1,6 +1,6 @@
 import { getBackend, runKernel } from '../backend/registry.js';
 import { allocArray, castScalar, checkDType, type DType, type TypedArray } from '../dtype.js';
-import { defaultGenerator, type Generator } from '../random.js';
+import { defaultGenerator, type Generator, permutation } from '../random.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
 import { wrap } from './util.js';
@@ -196,15 +196,8 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 /** A random permutation of 0..n-1 (int32), by Fisher-Yates. */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n must be a non-negative integer, got ${n}`);
-  const g = opts.generator ?? defaultGenerator;
   const dtype = checkDType('randperm', opts.dtype ?? 'int32');
   const arr = allocArray(dtype, n);
-  for (let i = 0; i < n; i++) arr[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.nextInt(0, i + 1);
-    const t = arr[i]!;
-    arr[i] = arr[j]!;
-    arr[j] = t;
-  }
+  arr.set(permutation(n, opts.generator ?? defaultGenerator));
   return fromTypedArray(arr, [n], dtype, opts);
 }

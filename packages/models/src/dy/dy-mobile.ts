@@ -7,9 +7,9 @@
  * (dynamic conv), `features.N.conv.0.1` (its BN), ..., `features.18.0`, `classifier.1`.
  */
 import type { Tensor } from '@dynconv/core';
-import { AdaptiveAvgPool2d, CoefficientPredictor, Dropout, Linear, Module, ReLU6, Sequential } from '@dynconv/nn';
-import { convNormActivation, type DyModelOptions, layerOptions, makeDivisible, resolveGroupSize, resolveOptions } from '../common.js';
-import { MOBILENET_V2_SETTING } from '../mobilenet-v2.js';
+import { CoefficientPredictor, Module, ReLU6 } from '@dynconv/nn';
+import { type DyModelOptions, layerOptions, resolveGroupSize } from '../common.js';
+import { MobileNetV2, type MobileNetV2Blocks } from '../mobilenet-v2.js';
 import { DyChain } from './dy-chain.js';
 import { DyConvNormActivation } from './dy-conv-norm.js';
 
@@ -50,39 +50,21 @@ export class DyInvertedResidual extends Module {
   }
 }
 
-/** Dy-mobile: MobileNetV2's layout with {@link DyInvertedResidual} blocks. */
-export class DyMobile extends Module {
-  readonly features: Sequential;
-  readonly avgpool: AdaptiveAvgPool2d;
-  readonly classifier: Sequential;
-
+/**
+ * Dy-mobile: MobileNetV2's layout with {@link DyInvertedResidual} blocks (no expansion), block
+ * widths rounded to multiples of `channelsPerGroup` so the grouped conv divides them.
+ */
+export class DyMobile extends MobileNetV2 {
   constructor(opts: DyMobileOptions = {}) {
-    super();
-    const { numClasses, widthMult } = resolveOptions('dyMobile', opts);
-    const groupSize = resolveGroupSize('dyMobile', opts);
-    const perGroup = opts.channelsPerGroup ?? 6;
-    if (!Number.isInteger(perGroup) || perGroup < 1) throw new Error(`dyMobile: channelsPerGroup must be a positive integer, got ${perGroup}`);
-    // The static stem and head keep MobileNetV2's widths (multiples of 8); block widths are
-    // multiples of channelsPerGroup so the grouped conv divides them.
-    let inC = makeDivisible(32 * widthMult, 8);
-    const lastChannel = makeDivisible(1280 * Math.max(1, widthMult), 8);
-    const features: Module[] = [convNormActivation(3, inC, 3, { stride: 2, activation: relu6 }, opts)];
-    for (const [, c, n, s] of MOBILENET_V2_SETTING) {
-      const outC = makeDivisible(c * widthMult, perGroup);
-      for (let i = 0; i < n; i++) {
-        features.push(new DyInvertedResidual(inC, outC, i === 0 ? s : 1, groupSize, perGroup, opts));
-        inC = outC;
-      }
-    }
-    features.push(convNormActivation(inC, lastChannel, 1, { activation: relu6 }, opts));
-    this.features = this.module('features', new Sequential(...features));
-    this.avgpool = this.module('avgpool', new AdaptiveAvgPool2d(1));
-    this.classifier = this.module('classifier', new Sequential(new Dropout(opts.dropout ?? 0.2), new Linear(lastChannel, numClasses, layerOptions(opts))));
+    super(opts, dyMobileBlocks(opts));
   }
+}
 
-  forward(x: Tensor): Tensor {
-    return this.classifier.forward(this.avgpool.forward(this.features.forward(x)).flatten(1));
-  }
+function dyMobileBlocks(opts: DyMobileOptions): MobileNetV2Blocks {
+  const groupSize = resolveGroupSize('dyMobile', opts);
+  const perGroup = opts.channelsPerGroup ?? 6;
+  if (!Number.isInteger(perGroup) || perGroup < 1) throw new Error(`dyMobile: channelsPerGroup must be a positive integer, got ${perGroup}`);
+  return { name: 'dyMobile', divisor: perGroup, makeBlock: (inp, oup, stride) => new DyInvertedResidual(inp, oup, stride, groupSize, perGroup, opts) };
 }
 
 /** The paper's Dy-mobile (from MobileNetV2 1.0), group size 6. */
