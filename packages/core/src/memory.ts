@@ -15,8 +15,11 @@
  *   backward); free them with `dispose()` (or an optimizer's `zeroGrad`, which disposes the
  *   gradients it drops). Saved tensors of a graph that outlives its tidy are disposed with it:
  *   call `backward()` inside the same scope as the forward pass.
- * - Backends without `dispose` (the CPU backend) keep no counts; there `dispose()` only marks the
- *   tensor, so that using it afterwards fails clearly ("tensor was disposed").
+ * - The CPU backend's `dispose` hands the typed array back to its buffer pool (cpu/buffer-pool.ts),
+ *   so disposed (or tidied) tensors make the next allocations of the same size free. Tensors
+ *   that are never disposed are simply collected by the GC.
+ * - Backends without `dispose` keep no counts; there `dispose()` only marks the tensor, so that
+ *   using it afterwards fails clearly ("tensor was disposed").
  */
 import type { Storage } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';

@@ -9,7 +9,7 @@ import type { DType } from '../dtype.js';
 import { isContiguous, sizeOf } from '../shape.js';
 import { copy } from './elementwise.js';
 import { type FloatArray, gemm } from './gemm.js';
-import { allocFor, CpuStorage, dataOf } from './storage.js';
+import { allocFor, CpuStorage, dataOf, releaseScratch } from './storage.js';
 
 interface Geometry {
   N: number; C: number; H: number; W: number;
@@ -40,8 +40,8 @@ function floats(backend: Backend, t: TensorInfo): FloatArray {
   return (copy(backend, t, t.dtype) as CpuStorage).data as FloatArray;
 }
 
-function alloc(backend: Backend, dtype: DType, size: number): { storage: CpuStorage; data: FloatArray } {
-  const storage = allocFor(backend, dtype, size);
+function alloc(backend: Backend, dtype: DType, size: number, zero = true): { storage: CpuStorage; data: FloatArray } {
+  const storage = allocFor(backend, dtype, size, zero);
   return { storage, data: storage.data as FloatArray };
 }
 
@@ -116,15 +116,18 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const g = geometry(x.shape, w.shape, [N, K, Ho, Wo], p);
   const xd = floats(backend, x);
   const wd = floats(backend, w);
-  const out = alloc(backend, x.dtype, N * K * Ho * Wo);
-  if (g.Cg === 1 && g.G > 1) {
+  const depthwise = g.Cg === 1 && g.G > 1;
+  // The GEMMs overwrite every output element; the depthwise loops accumulate into zeros.
+  const out = alloc(backend, x.dtype, N * K * Ho * Wo, depthwise);
+  if (depthwise) {
     depthwiseForward(xd, wd, out.data, g);
     return out.storage;
   }
   const HoWo = Ho * Wo;
   const Ckk = g.Cg * kh * kw;
   const pointwise = isPointwise(g);
-  const cols = pointwise ? null : alloc(backend, x.dtype, Ckk * HoWo).data;
+  const scratch = pointwise ? null : alloc(backend, x.dtype, Ckk * HoWo, false); // im2col writes every entry
+  const cols = scratch?.data ?? null;
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < g.G; gi++) {
       const xOff = (n * g.C + gi * g.Cg) * H * W;
@@ -137,6 +140,7 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
       });
     }
   }
+  if (scratch) releaseScratch(scratch.storage);
   return out.storage;
 }
 
@@ -153,7 +157,8 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
   const HoWo = Ho * Wo;
   const Ckk = g.Cg * kh * kw;
   const pointwise = isPointwise(g);
-  const cols = pointwise ? null : alloc(backend, dy.dtype, Ckk * HoWo).data;
+  const scratch = pointwise ? null : alloc(backend, dy.dtype, Ckk * HoWo, false); // each GEMM overwrites it
+  const cols = scratch?.data ?? null;
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < g.G; gi++) {
       const xOff = (n * C + gi * g.Cg) * H * W;
@@ -167,6 +172,7 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
       if (cols) col2imAdd(cols, g, dx.data, xOff);
     }
   }
+  if (scratch) releaseScratch(scratch.storage);
   return dx.storage;
 }
 
@@ -183,7 +189,8 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
   const HoWo = Ho * Wo;
   const Ckk = g.Cg * kh * kw;
   const pointwise = isPointwise(g);
-  const cols = pointwise ? null : alloc(backend, x.dtype, Ckk * HoWo).data;
+  const scratch = pointwise ? null : alloc(backend, x.dtype, Ckk * HoWo, false);
+  const cols = scratch?.data ?? null;
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < g.G; gi++) {
       const xOff = (n * C + gi * g.Cg) * H * W;
@@ -197,6 +204,7 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
       });
     }
   }
+  if (scratch) releaseScratch(scratch.storage);
   return dw.storage;
 }
 

@@ -5,6 +5,7 @@ import type { TypedArray } from '../dtype.js';
 import { type LoopPlan, loopPlan } from './loop-plan.js';
 import { erf, roundHalfEven, sigmoid } from './scalar-math.js';
 import { allocFor, dataOf, offsetsOrNull } from './storage.js';
+import { compiledBinary, compiledLoopsActive, compiledUnary } from './compiled-loops.js';
 
 type F1 = (x: number) => number;
 type F2 = (a: number, b: number) => number;
@@ -45,6 +46,45 @@ const BINARY: Record<BinaryKernelName, F2> = {
   Ge: (a, b) => (a >= b ? 1 : 0),
   Lt: (a, b) => (a < b ? 1 : 0),
   Le: (a, b) => (a <= b ? 1 : 0),
+};
+
+/** The same ops as JavaScript expressions over `a` (and `b`), for the compiled loops (compiled-loops.ts). */
+const UNARY_SRC: Record<UnaryKernelName, string> = {
+  Neg: '-a',
+  Exp: 'Math.exp(a)',
+  Log: 'Math.log(a)',
+  Sqrt: 'Math.sqrt(a)',
+  Rsqrt: '1 / Math.sqrt(a)',
+  Abs: 'Math.abs(a)',
+  Sin: 'Math.sin(a)',
+  Cos: 'Math.cos(a)',
+  Tanh: 'Math.tanh(a)',
+  Sigmoid: 'sigmoid(a)',
+  Relu: '(a < 0 ? 0 : a)',
+  Sign: '(a > 0 ? 1 : a < 0 ? -1 : a)',
+  Erf: 'erf(a)',
+  Log1p: 'Math.log1p(a)',
+  Expm1: 'Math.expm1(a)',
+  Reciprocal: '1 / a',
+  Floor: 'Math.floor(a)',
+  Ceil: 'Math.ceil(a)',
+  Round: 'roundHalfEven(a)',
+};
+
+const BINARY_SRC: Record<BinaryKernelName, string> = {
+  Add: 'a + b',
+  Sub: 'a - b',
+  Mul: 'a * b',
+  Div: 'a / b',
+  Pow: 'Math.pow(a, b)',
+  Maximum: '(a !== a || b !== b ? NaN : a > b ? a : b)',
+  Minimum: '(a !== a || b !== b ? NaN : a < b ? a : b)',
+  Eq: '(a === b ? 1 : 0)',
+  Ne: '(a !== b ? 1 : 0)',
+  Gt: '(a > b ? 1 : 0)',
+  Ge: '(a >= b ? 1 : 0)',
+  Lt: '(a < b ? 1 : 0)',
+  Le: '(a <= b ? 1 : 0)',
 };
 
 /** bool outputs store 0/1; a typed Uint8Array would wrap 256 to 0, so normalise. */
@@ -102,17 +142,26 @@ const BOOL_UNARY = new Map<UnaryKernelName, F1>();
 const BOOL_BINARY = new Map<BinaryKernelName, F2>();
 
 export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, outDtype: DType): Storage {
+  const out = allocFor(backend, outDtype, sizeOf(x.shape), false);
+  if (compiledLoopsActive()) {
+    compiledUnary(name, UNARY_SRC[name], x.dtype, outDtype)(out.data, dataOf(x), loopPlan(x.shape, [x]));
+    return out;
+  }
   let f = UNARY[name];
   if (outDtype === 'bool') {
     if (!BOOL_UNARY.has(name)) BOOL_UNARY.set(name, boolify(f));
     f = BOOL_UNARY.get(name)!;
   }
-  const out = allocFor(backend, outDtype, sizeOf(x.shape));
   unaryLoop(f)(out.data, dataOf(x), loopPlan(x.shape, [x]));
   return out;
 }
 
 export function binary(backend: Backend, name: BinaryKernelName, a: TensorInfo, b: TensorInfo, outDtype: DType): Storage {
+  const out = allocFor(backend, outDtype, sizeOf(a.shape), false);
+  if (compiledLoopsActive()) {
+    compiledBinary(name, BINARY_SRC[name], a.dtype, b.dtype, outDtype)(out.data, dataOf(a), dataOf(b), loopPlan(a.shape, [a, b]));
+    return out;
+  }
   let f = BINARY[name];
   if (outDtype === 'bool') {
     if (!BOOL_BINARY.has(name)) {
@@ -121,14 +170,13 @@ export function binary(backend: Backend, name: BinaryKernelName, a: TensorInfo, 
     }
     f = BOOL_BINARY.get(name)!;
   }
-  const out = allocFor(backend, outDtype, sizeOf(a.shape));
   binaryLoop(f)(out.data, dataOf(a), dataOf(b), loopPlan(a.shape, [a, b]));
   return out;
 }
 
 export function where(backend: Backend, cond: TensorInfo, a: TensorInfo, b: TensorInfo, outDtype: DType): Storage {
   const n = sizeOf(a.shape);
-  const out = allocFor(backend, outDtype, n);
+  const out = allocFor(backend, outDtype, n, false);
   const o = out.data;
   const cd = dataOf(cond);
   const ad = dataOf(a);
@@ -146,11 +194,12 @@ export function where(backend: Backend, cond: TensorInfo, a: TensorInfo, b: Tens
 /** A contiguous copy of any view, converted to `outDtype`. */
 export function copy(backend: Backend, x: TensorInfo, outDtype: DType): Storage {
   const n = sizeOf(x.shape);
-  const out = allocFor(backend, outDtype, n);
+  const out = allocFor(backend, outDtype, n, false);
   const o = out.data;
   const xd = dataOf(x);
   if (outDtype === 'bool') {
-    unaryLoop(toBool)(o, xd, loopPlan(x.shape, [x]));
+    if (compiledLoopsActive()) compiledUnary('ToBool', 'a', x.dtype, 'bool')(o, xd, loopPlan(x.shape, [x]));
+    else unaryLoop(toBool)(o, xd, loopPlan(x.shape, [x]));
     return out;
   }
   const { outer, inner, strides } = loopPlan(x.shape, [x]);
@@ -159,6 +208,10 @@ export function copy(backend: Backend, x: TensorInfo, outDtype: DType): Storage 
   if (sx === 1) {
     // Runs of consecutive elements: typed-array set (a native copy; int32 targets truncate).
     for (let r = 0, p = 0; r < xo.length; r++, p += inner) o.set(xd.subarray(xo[r]!, xo[r]! + inner), p);
+    return out;
+  }
+  if (compiledLoopsActive()) {
+    compiledUnary('Copy', 'a', x.dtype, outDtype)(o, xd, { outer: [xo], inner, strides: [sx] });
     return out;
   }
   let p = 0;
@@ -180,7 +233,7 @@ export function assign(dst: TensorInfo, src: TensorInfo): void {
 }
 
 export function fill(backend: Backend, size: number, value: number, dtype: DType): Storage {
-  const out = allocFor(backend, dtype, size);
+  const out = allocFor(backend, dtype, size, Object.is(value, 0));
   // Storage starts as +0; fill anything else, -0 included.
   if (!Object.is(value, 0)) out.data.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
   return out;

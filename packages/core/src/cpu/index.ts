@@ -7,20 +7,41 @@ import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
 import { poolArgMax } from './pool.js';
 import { argReduce, reduce } from './reduce.js';
-import { CpuStorage } from './storage.js';
+import { BufferPool } from './buffer-pool.js';
+import { attachPool, CpuStorage } from './storage.js';
+
+/** Options of {@link createCpuBackend}. */
+export interface CpuBackendOptions {
+  /** Most megabytes the buffer pool keeps for reuse (default: DYNCONV_POOL_MB, else 1024; 0 turns pooling off). */
+  poolMB?: number;
+}
+
+/** Most bytes the pool keeps for reuse: DYNCONV_POOL_MB (default 1024; 0 turns pooling off). */
+function poolCapBytes(): number {
+  const env = typeof process !== 'undefined' ? process.env?.DYNCONV_POOL_MB : undefined;
+  const mb = env === undefined || env === '' ? 1024 : Number(env);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`DYNCONV_POOL_MB must be a non-negative number of megabytes, got ${JSON.stringify(env)}`);
+  return mb * 2 ** 20;
+}
 
 /**
- * The reference backend: pure TypeScript over typed arrays, float32 and float64.
- * Every other backend is tested against it. `backendName` lets tests register a second, separate
- * instance (to exercise cross-backend errors and transfers).
+ * The fast CPU backend: typed arrays in host memory, float32 and float64, with compiled
+ * elementwise loops, a WebAssembly SIMD GEMM and a buffer pool that disposed tensors return
+ * their storage to. `backendName` lets tests register a second, separate instance (to exercise
+ * cross-backend errors and transfers, or to compare pooling off and on).
  */
-export function createCpuBackend(backendName = 'cpu'): Backend {
+export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions = {}): Backend {
   const backend: Backend = {
     name: backendName,
     fromArray: (dtype: DType, data: TypedArray): Storage => new CpuStorage(backend, dtype, data),
     readSync: (s: Storage) => (s as CpuStorage).data,
     read: async (s: Storage) => (s as CpuStorage).data,
+    // Storage goes back to the pool when its last tensor is disposed (memory.ts counts views).
+    dispose: (s: Storage) => (s as CpuStorage).release(pool),
+    memory: () => ({ ...pool.stats() }),
   };
+  const pool = new BufferPool(options.poolMB !== undefined ? options.poolMB * 2 ** 20 : poolCapBytes());
+  attachPool(backend, pool);
   registerKernel(backendName, 'Unary', (name, x, d) => unary(backend, name, x, d));
   registerKernel(backendName, 'Binary', (name, a, b, d) => binary(backend, name, a, b, d));
   registerKernel(backendName, 'Where', (c, a, b, d) => where(backend, c, a, b, d));

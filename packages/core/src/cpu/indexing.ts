@@ -23,7 +23,7 @@ export function gather(backend: Backend, x: TensorInfo, dim: number, index: Tens
   const id = dataOf(index);
   const step = x.strides[dim]!;
   const size = x.shape[dim]!;
-  const out = allocFor(backend, x.dtype, base.length);
+  const out = allocFor(backend, x.dtype, base.length, false);
   const o = out.data;
   for (let p = 0; p < base.length; p++) {
     const v = id[idx[p]!]!;

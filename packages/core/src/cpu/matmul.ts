@@ -30,7 +30,7 @@ export function matmul(backend: Backend, a: TensorInfo, b: TensorInfo, outDtype:
   const batchShape = a.shape.slice(0, nd - 2);
   const aBatch = stridedOffsets(batchShape, a.strides.slice(0, nd - 2), a.offset);
   const bBatch = stridedOffsets(batchShape, b.strides.slice(0, nd - 2), b.offset);
-  const out = allocFor(backend, outDtype, aBatch.length * M * N);
+  const out = allocFor(backend, outDtype, aBatch.length * M * N, false); // every element written
   const ad = dataOf(a);
   const bd = dataOf(b);
   const o = out.data;

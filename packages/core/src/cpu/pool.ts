@@ -7,7 +7,7 @@ export function poolArgMax(backend: Backend, x: TensorInfo, rows: readonly (read
   const [sN, sC, sH, sW] = x.strides as [number, number, number, number];
   const Ho = rows.length;
   const Wo = cols.length;
-  const out = allocFor(backend, 'int32', N * C * Ho * Wo);
+  const out = allocFor(backend, 'int32', N * C * Ho * Wo, false);
   const o = out.data;
   const xd = dataOf(x);
   let p = 0;

@@ -26,7 +26,7 @@ function split(x: TensorInfo, axes: readonly number[]): { outer: Int32Array; inn
 
 export function reduce(backend: Backend, name: ReduceKernelName, x: TensorInfo, axes: readonly number[], outDtype: DType): Storage {
   const { outer, inner } = split(x, axes);
-  const out = allocFor(backend, outDtype, outer.length);
+  const out = allocFor(backend, outDtype, outer.length, false);
   const o = out.data;
   const xd = dataOf(x);
   const m = inner.length;
@@ -66,7 +66,7 @@ export function reduce(backend: Backend, name: ReduceKernelName, x: TensorInfo, 
 
 export function argReduce(backend: Backend, name: ArgReduceKernelName, x: TensorInfo, axis: number): Storage {
   const { outer, inner } = split(x, [axis]);
-  const out = allocFor(backend, 'int32', outer.length);
+  const out = allocFor(backend, 'int32', outer.length, false);
   const o = out.data;
   const xd = dataOf(x);
   const sign = name === 'ArgMax' ? 1 : -1;
