@@ -1,36 +1,38 @@
 /**
- * 2-D convolution on the CPU: im2col + GEMM for the general case (1x1 convolutions skip the
- * im2col copy), and direct loops for depthwise convolutions, where a GEMM would be a
- * sequence of tiny products. The input and filter gradients reuse the same machinery, so
- * each costs about what the forward costs.
+ * 2-D convolution on the CPU: im2col + GEMM for the general case, and direct loops for
+ * depthwise convolutions (depthwise.ts). The input and filter gradients reuse the same
+ * machinery, so each costs about what the forward costs.
+ *
+ * Small feature maps make thin GEMMs (a 4x4 map gives 16 columns), where packing and call
+ * overhead outweigh the arithmetic. So the column matrices of several images are laid side
+ * by side and multiplied in one GEMM per chunk of images; the results are then copied back
+ * to NCHW. A 1x1 stride-1 convolution of one image at a time needs no im2col at all: the image
+ * already is its column matrix.
  */
 import type { Backend, Conv2dParams, Storage, TensorInfo } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
 import { isContiguous, sizeOf } from '../shape.js';
+import { convOutputSize, type Geometry, geometry, isPointwise } from './conv-geometry.js';
+import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './depthwise.js';
 import { copy } from './elementwise.js';
 import { type FloatArray, gemm } from './gemm.js';
+import { col2imAdd, copyRows, im2col } from './im2col.js';
 import { allocFor, CpuStorage, dataOf, releaseScratch } from './storage.js';
 
-interface Geometry {
-  N: number; C: number; H: number; W: number;
-  K: number; kh: number; kw: number; Ho: number; Wo: number;
-  G: number; Cg: number; Kg: number;
-  sh: number; sw: number; pt: number; pl: number; dh: number; dw: number;
-}
+export { convOutputSize } from './conv-geometry.js';
 
-function geometry(xShape: readonly number[], wShape: readonly number[], yShape: readonly number[], p: Conv2dParams): Geometry {
-  const [N, C, H, W] = xShape as [number, number, number, number];
-  const [K, Cg, kh, kw] = wShape as [number, number, number, number];
-  const [, , Ho, Wo] = yShape as [number, number, number, number];
-  return {
-    N, C, H, W, K, kh, kw, Ho, Wo, G: p.groups, Cg, Kg: K / p.groups,
-    sh: p.stride[0], sw: p.stride[1], pt: p.padding[0], pl: p.padding[2], dh: p.dilation[0], dw: p.dilation[1],
-  };
-}
+/** Most column-matrix elements one chunk of images may use (16 MiB of float32). */
+const COLS_CAP = 1 << 22;
 
-/** Output spatial size of a convolution (the op layer has already checked it is positive). */
-export function convOutputSize(size: number, k: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
-  return Math.floor((size + padBefore + padAfter - dilation * (k - 1) - 1) / stride) + 1;
+/** Maps of fewer output pixels than this are batched: their per-image GEMMs are too thin. */
+const BATCH_BELOW = 1024;
+
+/** How many images share one GEMM. */
+function imagesPerGemm(g: Geometry): number {
+  const HoWo = g.Ho * g.Wo;
+  if (g.N === 1 || HoWo >= BATCH_BELOW) return 1;
+  const Ckk = g.Cg * g.kh * g.kw;
+  return Math.max(1, Math.min(g.N, Math.floor(COLS_CAP / (Math.max(Ckk, g.Kg) * HoWo))));
 }
 
 /** The elements of a view as one contiguous float array (no copy when already contiguous). */
@@ -45,66 +47,19 @@ function alloc(backend: Backend, dtype: DType, size: number, zero = true): { sto
   return { storage, data: storage.data as FloatArray };
 }
 
-/** Output columns ox whose input column ox*sw + off lies inside [0, W). */
-function validRange(off: number, sw: number, W: number, Wo: number): [number, number] {
-  const lo = Math.min(Wo, Math.max(0, Math.ceil(-off / sw)));
-  const hi = Math.min(Wo, Math.floor((W - 1 - off) / sw) + 1);
-  return [lo, Math.max(lo, hi)];
-}
-
-const isPointwise = (g: Geometry): boolean =>
-  g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && g.Ho === g.H && g.Wo === g.W;
-
-/**
- * Unfolds one image's channel group into columns: row (c, i, j) holds, for every output
- * pixel, the input value under kernel tap (i, j) of channel c (zero in the padding).
- */
-function im2col(x: FloatArray, xOff: number, g: Geometry, cols: FloatArray): void {
-  const { Cg, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  const HoWo = Ho * Wo;
-  for (let c = 0; c < Cg; c++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const rowBase = ((c * kh + i) * kw + j) * HoWo;
-        const offX = j * dw - pl;
-        const [lo, hi] = validRange(offX, sw, W, Wo);
-        for (let oy = 0; oy < Ho; oy++) {
-          const iy = oy * sh - pt + i * dh;
-          const dst = rowBase + oy * Wo;
-          if (iy < 0 || iy >= H) {
-            cols.fill(0, dst, dst + Wo);
-            continue;
-          }
-          const src = xOff + (c * H + iy) * W + offX;
-          if (lo > 0) cols.fill(0, dst, dst + lo);
-          if (sw === 1) cols.set(x.subarray(src + lo, src + hi), dst + lo);
-          else for (let ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * sw]!;
-          if (hi < Wo) cols.fill(0, dst + hi, dst + Wo);
-        }
-      }
-    }
+/** Scratch arrays of one call, returned to the pool at its end. */
+class Scratch {
+  private held: CpuStorage[] = [];
+  constructor(private backend: Backend, private dtype: DType) {}
+  /** A scratch array the caller writes fully before reading (not zeroed). */
+  take(size: number): FloatArray {
+    const s = allocFor(this.backend, this.dtype, size, false);
+    this.held.push(s);
+    return s.data as FloatArray;
   }
-}
-
-/** The adjoint of im2col: adds each column entry back onto the input pixel it came from. */
-function col2imAdd(cols: FloatArray, g: Geometry, dx: FloatArray, xOff: number): void {
-  const { Cg, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  const HoWo = Ho * Wo;
-  for (let c = 0; c < Cg; c++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const rowBase = ((c * kh + i) * kw + j) * HoWo;
-        const offX = j * dw - pl;
-        const [lo, hi] = validRange(offX, sw, W, Wo);
-        for (let oy = 0; oy < Ho; oy++) {
-          const iy = oy * sh - pt + i * dh;
-          if (iy < 0 || iy >= H) continue;
-          const src = rowBase + oy * Wo;
-          const dst = xOff + (c * H + iy) * W + offX;
-          for (let ox = lo; ox < hi; ox++) dx[dst + ox * sw]! += cols[src + ox]!;
-        }
-      }
-    }
+  release(): void {
+    for (const s of this.held) releaseScratch(s);
+    this.held = [];
   }
 }
 
@@ -118,169 +73,111 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const wd = floats(backend, w);
   const depthwise = g.Cg === 1 && g.G > 1;
   // The GEMMs overwrite every output element; the depthwise loops accumulate into zeros.
-  const out = alloc(backend, x.dtype, N * K * Ho * Wo, depthwise);
+  const outS = alloc(backend, x.dtype, N * K * Ho * Wo, depthwise);
+  const out = outS.data;
   if (depthwise) {
-    depthwiseForward(xd, wd, out.data, g);
-    return out.storage;
+    depthwiseForward(xd, wd, out, g);
+    return outS.storage;
   }
   const HoWo = Ho * Wo;
   const Ckk = g.Cg * kh * kw;
-  const pointwise = isPointwise(g);
-  const scratch = pointwise ? null : alloc(backend, x.dtype, Ckk * HoWo, false); // im2col writes every entry
-  const cols = scratch?.data ?? null;
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < g.G; gi++) {
-      const xOff = (n * g.C + gi * g.Cg) * H * W;
-      if (cols) im2col(xd, xOff, g, cols);
+  const { C, G, Kg, Cg } = g;
+  const nb = imagesPerGemm(g);
+  const scratch = new Scratch(backend, x.dtype);
+  const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo);
+  const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // the chunk's [Kg, images x pixels] result
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0);
+    const ld = m * HoWo;
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = (n0 * C + gi * Cg) * H * W;
+      if (cols) for (let t = 0; t < m; t++) im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld);
+      const yOff = (n0 * K + gi * Kg) * HoWo;
       gemm({
-        M: g.Kg, N: HoWo, K: Ckk, transA: false, transB: false,
-        A: wd, aOffset: gi * g.Kg * Ckk, lda: Ckk,
-        B: cols ?? xd, bOffset: cols ? 0 : xOff, ldb: HoWo,
-        C: out.data, cOffset: (n * K + gi * g.Kg) * HoWo, ldc: HoWo, beta: 0,
+        M: Kg, N: ld, K: Ckk, transA: false, transB: false,
+        A: wd, aOffset: gi * Kg * Ckk, lda: Ckk,
+        B: cols ?? xd, bOffset: cols ? 0 : xOff, ldb: ld,
+        C: wide ?? out, cOffset: wide ? 0 : yOff, ldc: ld, beta: 0,
       });
+      if (wide) for (let t = 0; t < m; t++) copyRows(wide, t * HoWo, ld, out, yOff + t * K * HoWo, HoWo, Kg, HoWo);
     }
   }
-  if (scratch) releaseScratch(scratch.storage);
-  return out.storage;
+  scratch.release();
+  return outS.storage;
 }
 
 export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorInfo, inputShape: readonly number[], p: Conv2dParams): Storage {
   const g = geometry(inputShape, w.shape, dy.shape, p);
-  const { N, C, H, W, K, Ho, Wo, kh, kw } = g;
+  const { N, C, H, W, K, Ho, Wo, kh, kw, G, Kg, Cg } = g;
   const dyd = floats(backend, dy);
   const wd = floats(backend, w);
-  const dx = alloc(backend, dy.dtype, N * C * H * W);
-  if (g.Cg === 1 && g.G > 1) {
-    depthwiseInputGrad(dyd, wd, dx.data, g);
-    return dx.storage;
+  const dxS = alloc(backend, dy.dtype, N * C * H * W);
+  const dx = dxS.data;
+  if (Cg === 1 && G > 1) {
+    depthwiseInputGrad(dyd, wd, dx, g);
+    return dxS.storage;
   }
   const HoWo = Ho * Wo;
-  const Ckk = g.Cg * kh * kw;
-  const pointwise = isPointwise(g);
-  const scratch = pointwise ? null : alloc(backend, dy.dtype, Ckk * HoWo, false); // each GEMM overwrites it
-  const cols = scratch?.data ?? null;
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < g.G; gi++) {
-      const xOff = (n * C + gi * g.Cg) * H * W;
-      // columns = W_g^T . dy_g, then folded back onto the image (directly for 1x1).
+  const Ckk = Cg * kh * kw;
+  const nb = imagesPerGemm(g);
+  const scratch = new Scratch(backend, dy.dtype);
+  const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo); // each GEMM overwrites it
+  const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // dy of the chunk as [Kg, images x pixels]
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0);
+    const ld = m * HoWo;
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = (n0 * C + gi * Cg) * H * W;
+      const yOff = (n0 * K + gi * Kg) * HoWo;
+      if (wide) for (let t = 0; t < m; t++) copyRows(dyd, yOff + t * K * HoWo, HoWo, wide, t * HoWo, ld, Kg, HoWo);
+      // columns = W_g^T . dy_g, then folded back onto the images (written directly for 1x1).
       gemm({
-        M: Ckk, N: HoWo, K: g.Kg, transA: true, transB: false,
-        A: wd, aOffset: gi * g.Kg * Ckk, lda: Ckk,
-        B: dyd, bOffset: (n * K + gi * g.Kg) * HoWo, ldb: HoWo,
-        C: cols ?? dx.data, cOffset: cols ? 0 : xOff, ldc: HoWo, beta: 0,
+        M: Ckk, N: ld, K: Kg, transA: true, transB: false,
+        A: wd, aOffset: gi * Kg * Ckk, lda: Ckk,
+        B: wide ?? dyd, bOffset: wide ? 0 : yOff, ldb: ld,
+        C: cols ?? dx, cOffset: cols ? 0 : xOff, ldc: ld, beta: 0,
       });
-      if (cols) col2imAdd(cols, g, dx.data, xOff);
+      if (cols) for (let t = 0; t < m; t++) col2imAdd(cols, t * HoWo, ld, g, dx, xOff + t * C * H * W);
     }
   }
-  if (scratch) releaseScratch(scratch.storage);
-  return dx.storage;
+  scratch.release();
+  return dxS.storage;
 }
 
 export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: TensorInfo, filterShape: readonly number[], p: Conv2dParams): Storage {
   const g = geometry(x.shape, filterShape, dy.shape, p);
-  const { N, C, H, W, K, Ho, Wo, kh, kw } = g;
+  const { N, C, H, W, K, Ho, Wo, kh, kw, G, Kg, Cg } = g;
   const xd = floats(backend, x);
   const dyd = floats(backend, dy);
-  const dw = alloc(backend, x.dtype, K * g.Cg * kh * kw);
-  if (g.Cg === 1 && g.G > 1) {
-    depthwiseFilterGrad(xd, dyd, dw.data, g);
-    return dw.storage;
+  const dwS = alloc(backend, x.dtype, K * Cg * kh * kw);
+  const dw = dwS.data;
+  if (Cg === 1 && G > 1) {
+    depthwiseFilterGrad(xd, dyd, dw, g);
+    return dwS.storage;
   }
   const HoWo = Ho * Wo;
-  const Ckk = g.Cg * kh * kw;
-  const pointwise = isPointwise(g);
-  const scratch = pointwise ? null : alloc(backend, x.dtype, Ckk * HoWo, false);
-  const cols = scratch?.data ?? null;
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < g.G; gi++) {
-      const xOff = (n * C + gi * g.Cg) * H * W;
-      if (cols) im2col(xd, xOff, g, cols);
-      // dW_g += dy_g . columns^T, summed over the batch.
+  const Ckk = Cg * kh * kw;
+  const nb = imagesPerGemm(g);
+  const scratch = new Scratch(backend, x.dtype);
+  const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo);
+  const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null;
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0);
+    const ld = m * HoWo;
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = (n0 * C + gi * Cg) * H * W;
+      const yOff = (n0 * K + gi * Kg) * HoWo;
+      if (cols) for (let t = 0; t < m; t++) im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld);
+      if (wide) for (let t = 0; t < m; t++) copyRows(dyd, yOff + t * K * HoWo, HoWo, wide, t * HoWo, ld, Kg, HoWo);
+      // dW_g += dy_g . columns^T, summed over the images of the chunk by the GEMM itself.
       gemm({
-        M: g.Kg, N: Ckk, K: HoWo, transA: false, transB: true,
-        A: dyd, aOffset: (n * K + gi * g.Kg) * HoWo, lda: HoWo,
-        B: cols ?? xd, bOffset: cols ? 0 : xOff, ldb: HoWo,
-        C: dw.data, cOffset: gi * g.Kg * Ckk, ldc: Ckk, beta: 1,
+        M: Kg, N: Ckk, K: ld, transA: false, transB: true,
+        A: wide ?? dyd, aOffset: wide ? 0 : yOff, lda: ld,
+        B: cols ?? xd, bOffset: cols ? 0 : xOff, ldb: ld,
+        C: dw, cOffset: gi * Kg * Ckk, ldc: Ckk, beta: 1,
       });
     }
   }
-  if (scratch) releaseScratch(scratch.storage);
-  return dw.storage;
-}
-
-/** Depthwise (one input channel per group): output channel k reads input channel k / multiplier. */
-function depthwiseForward(x: FloatArray, w: FloatArray, y: FloatArray, g: Geometry): void {
-  const { N, C, H, W, K, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  const mult = K / C;
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const xBase = (n * C + Math.floor(k / mult)) * H * W;
-      const yBase = (n * K + k) * Ho * Wo;
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          const wv = w[(k * kh + i) * kw + j]!;
-          const offX = j * dw - pl;
-          const [lo, hi] = validRange(offX, sw, W, Wo);
-          for (let oy = 0; oy < Ho; oy++) {
-            const iy = oy * sh - pt + i * dh;
-            if (iy < 0 || iy >= H) continue;
-            const src = xBase + iy * W + offX;
-            const dst = yBase + oy * Wo;
-            for (let ox = lo; ox < hi; ox++) y[dst + ox]! += wv * x[src + ox * sw]!;
-          }
-        }
-      }
-    }
-  }
-}
-
-function depthwiseInputGrad(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Geometry): void {
-  const { N, C, H, W, K, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  const mult = K / C;
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const xBase = (n * C + Math.floor(k / mult)) * H * W;
-      const yBase = (n * K + k) * Ho * Wo;
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          const wv = w[(k * kh + i) * kw + j]!;
-          const offX = j * dw - pl;
-          const [lo, hi] = validRange(offX, sw, W, Wo);
-          for (let oy = 0; oy < Ho; oy++) {
-            const iy = oy * sh - pt + i * dh;
-            if (iy < 0 || iy >= H) continue;
-            const dst = xBase + iy * W + offX;
-            const src = yBase + oy * Wo;
-            for (let ox = lo; ox < hi; ox++) dx[dst + ox * sw]! += wv * dy[src + ox]!;
-          }
-        }
-      }
-    }
-  }
-}
-
-function depthwiseFilterGrad(x: FloatArray, dy: FloatArray, dwOut: FloatArray, g: Geometry): void {
-  const { N, C, H, W, K, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  const mult = K / C;
-  for (let k = 0; k < K; k++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const offX = j * dw - pl;
-        const [lo, hi] = validRange(offX, sw, W, Wo);
-        let acc = 0;
-        for (let n = 0; n < N; n++) {
-          const xBase = (n * C + Math.floor(k / mult)) * H * W;
-          const yBase = (n * K + k) * Ho * Wo;
-          for (let oy = 0; oy < Ho; oy++) {
-            const iy = oy * sh - pt + i * dh;
-            if (iy < 0 || iy >= H) continue;
-            const src = xBase + iy * W + offX;
-            const dst = yBase + oy * Wo;
-            for (let ox = lo; ox < hi; ox++) acc += dy[dst + ox]! * x[src + ox * sw]!;
-          }
-        }
-        dwOut[(k * kh + i) * kw + j] = acc;
-      }
-    }
-  }
+  scratch.release();
+  return dwS.storage;
 }
