@@ -11,13 +11,12 @@
  */
 import type { Backend, Conv2dParams, Storage, TensorInfo } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
-import { isContiguous, sizeOf } from '../shape.js';
 import { convOutputSize, type Geometry, geometry, isPointwise } from './conv-geometry.js';
 import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './depthwise.js';
-import { copy } from './elementwise.js';
+import { contiguousFloats } from './contiguous.js';
 import { type FloatArray, gemm } from './gemm.js';
 import { col2imAdd, copyRows, im2col } from './im2col.js';
-import { allocFor, CpuStorage, dataOf, releaseScratch } from './storage.js';
+import { allocFor, type CpuStorage, releaseScratch } from './storage.js';
 
 export { convOutputSize } from './conv-geometry.js';
 
@@ -33,13 +32,6 @@ function imagesPerGemm(g: Geometry): number {
   if (g.N === 1 || HoWo >= BATCH_BELOW) return 1;
   const Ckk = g.Cg * g.kh * g.kw;
   return Math.max(1, Math.min(g.N, Math.floor(COLS_CAP / (Math.max(Ckk, g.Kg) * HoWo))));
-}
-
-/** The elements of a view as one contiguous float array (no copy when already contiguous). */
-function floats(backend: Backend, t: TensorInfo): FloatArray {
-  const n = sizeOf(t.shape);
-  if (isContiguous(t.shape, t.strides)) return dataOf(t).subarray(t.offset, t.offset + n) as FloatArray;
-  return (copy(backend, t, t.dtype) as CpuStorage).data as FloatArray;
 }
 
 function alloc(backend: Backend, dtype: DType, size: number, zero = true): { storage: CpuStorage; data: FloatArray } {
@@ -69,8 +61,8 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const Ho = convOutputSize(H, kh, p.stride[0], p.padding[0], p.padding[1], p.dilation[0]);
   const Wo = convOutputSize(W, kw, p.stride[1], p.padding[2], p.padding[3], p.dilation[1]);
   const g = geometry(x.shape, w.shape, [N, K, Ho, Wo], p);
-  const xd = floats(backend, x);
-  const wd = floats(backend, w);
+  const xd = contiguousFloats(backend, x);
+  const wd = contiguousFloats(backend, w);
   const depthwise = g.Cg === 1 && g.G > 1;
   // The GEMMs overwrite every output element; the depthwise loops accumulate into zeros.
   const outS = alloc(backend, x.dtype, N * K * Ho * Wo, depthwise);
@@ -109,8 +101,8 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
 export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorInfo, inputShape: readonly number[], p: Conv2dParams): Storage {
   const g = geometry(inputShape, w.shape, dy.shape, p);
   const { N, C, H, W, K, Ho, Wo, kh, kw, G, Kg, Cg } = g;
-  const dyd = floats(backend, dy);
-  const wd = floats(backend, w);
+  const dyd = contiguousFloats(backend, dy);
+  const wd = contiguousFloats(backend, w);
   const dxS = alloc(backend, dy.dtype, N * C * H * W);
   const dx = dxS.data;
   if (Cg === 1 && G > 1) {
@@ -147,8 +139,8 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
 export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: TensorInfo, filterShape: readonly number[], p: Conv2dParams): Storage {
   const g = geometry(x.shape, filterShape, dy.shape, p);
   const { N, C, H, W, K, Ho, Wo, kh, kw, G, Kg, Cg } = g;
-  const xd = floats(backend, x);
-  const dyd = floats(backend, dy);
+  const xd = contiguousFloats(backend, x);
+  const dyd = contiguousFloats(backend, dy);
   const dwS = alloc(backend, x.dtype, K * Cg * kh * kw);
   const dw = dwS.data;
   if (Cg === 1 && G > 1) {

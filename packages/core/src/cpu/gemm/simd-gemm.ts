@@ -118,14 +118,13 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
       if (beta === 1 && !oneDepthBlock) moveRows(C, cAtRow(0), ldc, heap, cAt / E, ncp, mRows, nc);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
-        const block = beta === 0 && pc === 0 ? kern.blockSet : kern.blockAdd;
         pack(packB, B, bOffset, jc * bCol + pc * bDepth, bCol, bDepth, nc, kc, bAt);
         for (let ic = 0; ic < mRows; ic += MC) {
           const mc = Math.min(MC, mRows - ic);
           const at = oneDepthBlock ? cAt : cAt + ic * ldw;
           if (beta === 1 && oneDepthBlock) moveRows(C, cAtRow(ic), ldc, heap, at / E, ncp, mc, nc);
           pack(packA, A, aOffset, (ib + ic) * aRow + pc * aDepth, aRow, aDepth, mc, kc, aAt);
-          block(aAt, bAt, at, Math.ceil(mc / mr), ncp / nr, kc, ldw);
+          kern.block(beta === 0 && pc === 0, aAt, bAt, at, Math.ceil(mc / mr), ncp / nr, kc, ldw);
           if (oneDepthBlock) moveRows(heap, at / E, ncp, C, cAtRow(ic), ldc, mc, nc);
         }
       }

@@ -3,6 +3,7 @@
  * kept with the memory that holds the packed operands and the C block they update.
  */
 import { Code, ValType, assembleModule, type WasmFunction } from './wasm-assembler.js';
+import { BlockWorkers, getNumThreads, threadsSupported } from './threads.js';
 import { WASM_PAGE, type WasmMemory, wasmApi } from './wasm-api.js';
 
 /** Element type and register tile of a kernel. */
@@ -203,9 +204,10 @@ function packGatherFunction(elem: 'f32' | 'f64', w: number): WasmFunction {
 
 /**
  * Emits the module for one tile shape: blockAdd and blockSet (see {@link BlockFn}),
- * packContig/packGather for panel widths mr and nr (see {@link PackFn}), and a memory.
+ * packContig/packGather for panel widths mr and nr (see {@link PackFn}); the memory is
+ * imported as env.memory, `shared` for helper threads (threads.ts).
  */
-export function buildKernelModule(shape: KernelShape): Uint8Array {
+export function buildKernelModule(shape: KernelShape, shared = false): Uint8Array {
   const widths = [...new Set([shape.mr, shape.nr])];
   return assembleModule({
     functions: [
@@ -214,9 +216,15 @@ export function buildKernelModule(shape: KernelShape): Uint8Array {
       ...widths.map((w) => packContigFunction(shape.elem, w)),
       ...widths.map((w) => packGatherFunction(shape.elem, w)),
     ],
-    memory: { initialPages: 1, exportName: 'memory' },
+    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? SHARED_MAX_PAGES : undefined, shared },
   });
 }
+
+/** Most pages a shared memory may grow to (1 GiB); it must declare a bound, unlike a private one. */
+const SHARED_MAX_PAGES = 16384;
+
+/** Block calls of fewer multiply-adds than this run on one thread: waking a helper costs more. */
+const PARALLEL_MIN_MACS = 1 << 18;
 
 /** A compiled kernel with its memory; views are refreshed when the memory grows. */
 export class SimdKernel {
@@ -227,24 +235,42 @@ export class SimdKernel {
   readonly packContigB: PackFn;
   readonly packGatherB: PackFn;
   private readonly memory: WasmMemory;
+  private readonly workers: BlockWorkers | null;
   private f32: Float32Array;
   private f64: Float64Array;
 
   constructor(
     readonly shape: KernelShape,
     module: object,
+    shared: boolean,
   ) {
     const api = wasmApi()!;
-    const ex = new api.Instance(module, {}).exports;
+    this.memory = new api.Memory({ initial: 1, ...(shared ? { maximum: SHARED_MAX_PAGES, shared: true } : {}) });
+    const ex = new api.Instance(module, { env: { memory: this.memory } }).exports;
+    this.workers = shared ? new BlockWorkers(module, this.memory) : null;
     this.blockAdd = ex['blockAdd'] as BlockFn;
     this.blockSet = ex['blockSet'] as BlockFn;
     this.packContigA = ex[`packContig${shape.mr}`] as PackFn;
     this.packGatherA = ex[`packGather${shape.mr}`] as PackFn;
     this.packContigB = ex[`packContig${shape.nr}`] as PackFn;
     this.packGatherB = ex[`packGather${shape.nr}`] as PackFn;
-    this.memory = ex['memory'] as WasmMemory;
     this.f32 = new Float32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
+  }
+
+  /**
+   * One block call (see {@link BlockFn}; `set` picks blockSet), split over helper threads
+   * when it is large enough and threads are on. `kc` is the depth, `ldw` C's row stride.
+   */
+  block(set: boolean, aPack: number, bPack: number, c: number, mTiles: number, nTiles: number, kc: number, ldw: number): void {
+    const fn = set ? this.blockSet : this.blockAdd;
+    const { mr, nr } = this.shape;
+    const threads = getNumThreads();
+    if (this.workers === null || threads === 1 || nTiles < 2 || mTiles * mr * nTiles * nr * kc < PARALLEL_MIN_MACS) {
+      return fn(aPack, bPack, c, mTiles, nTiles, kc, ldw);
+    }
+    const E = this.shape.elem === 'f32' ? 4 : 8;
+    this.workers.run(fn, set, threads, aPack, bPack, c, mTiles, nTiles, kc, ldw, nr * kc * E, nr * E);
   }
 
   /** Makes the memory at least `bytes` long; it is reused across calls and only grows. */
@@ -279,10 +305,13 @@ export function simdKernel(shape: KernelShape): SimdKernel | null {
   if (k === undefined) {
     k = null;
     const api = wasmApi();
-    const bytes = buildKernelModule(shape);
-    if (api && api.validate(bytes)) {
+    // A shared memory where helper threads can exist, else (or if the engine refuses one) a private one.
+    for (const shared of threadsSupported() ? [true, false] : [false]) {
+      const bytes = buildKernelModule(shape, shared);
+      if (!api || !api.validate(bytes)) continue;
       try {
-        k = new SimdKernel(shape, new api.Module(bytes));
+        k = new SimdKernel(shape, new api.Module(bytes), shared);
+        break;
       } catch {
         k = null; // e.g. a content-security policy that forbids compiling wasm
       }

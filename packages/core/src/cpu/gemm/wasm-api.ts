@@ -6,7 +6,7 @@
 
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
-  /** Grows by `pages` 64 KiB pages; detaches the previous buffer. */
+  /** Grows by `pages` 64 KiB pages; detaches the previous buffer (a shared one stays valid, but its length does not follow). */
   grow(pages: number): number;
 }
 
@@ -16,6 +16,7 @@ export interface WasmInstance {
 
 interface WasmNamespace {
   validate(bytes: Uint8Array): boolean;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports?: object) => WasmInstance;
 }

@@ -115,6 +115,11 @@ export interface WasmModuleSpec {
   functions: readonly WasmFunction[];
   /** A module-defined memory, exported under `exportName`. */
   memory?: { initialPages: number; exportName: string };
+  /**
+   * A memory imported as `module`.`name` instead (so several instances, in several threads,
+   * can share one): `shared` needs `maximumPages`, which bounds its growth.
+   */
+  importedMemory?: { module: string; name: string; initialPages: number; maximumPages?: number; shared: boolean };
 }
 
 /** Appends a section: id, byte length, contents. */
@@ -161,6 +166,21 @@ export function assembleModule(spec: WasmModuleSpec): Uint8Array {
     types.push(...f.results);
   }
   pushSection(out, 1, types);
+
+  const im = spec.importedMemory;
+  if (im) {
+    if (spec.memory) throw new Error('wasm assembler: a module has either its own memory or an imported one');
+    if (im.shared && im.maximumPages === undefined) throw new Error('wasm assembler: a shared memory needs maximumPages');
+    const imports: number[] = [1];
+    pushName(imports, im.module);
+    pushName(imports, im.name);
+    imports.push(0x02); // kind: memory
+    // Limits flags: bit 0 = has a maximum, bit 1 = shared (the threads proposal).
+    imports.push((im.maximumPages !== undefined ? 1 : 0) | (im.shared ? 2 : 0));
+    pushU32(imports, im.initialPages);
+    if (im.maximumPages !== undefined) pushU32(imports, im.maximumPages);
+    pushSection(out, 2, imports);
+  }
 
   const funcs: number[] = [];
   pushU32(funcs, fns.length);
