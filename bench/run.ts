@@ -13,7 +13,7 @@
  * "speed vs X = X time / dynconv time" (below 1: dynconv slower).
  *
  * PyTorch runs in one persistent worker (bench/torch/worker.py, Debian's /usr/bin/python3);
- * without it the torch columns are n/a. dynconv runs in this process, one thread; when
+ * without it the torch columns are n/a. dynconv runs in this process at 1 thread; when
  * @dynconv/core exports setNumThreads, a second dynconv column runs at 2 threads.
  *
  * Writes bench/results/<date-time>.json and bench/results/latest.json (with --json PATH also
@@ -89,8 +89,17 @@ if (!flags['no-torch']) {
   }
 }
 
-/** dynconv's thread control, when @dynconv/core has one. */
-const setNumThreads = 'setNumThreads' in core ? ((core as Record<string, unknown>).setNumThreads as (n: number) => void) : null;
+/**
+ * dynconv's thread control, when @dynconv/core has one: the dynconv column runs at 1 thread
+ * (set explicitly, since a threaded core may default to every core), dynconv 2t at 2.
+ */
+const coreExports = core as Record<string, unknown>;
+const setNumThreads = 'setNumThreads' in core ? (coreExports.setNumThreads as (n: number) => unknown) : null;
+const threadsOk = setNumThreads !== null && (typeof coreExports.threadsSupported !== 'function' || (coreExports.threadsSupported as () => boolean)());
+const dynconvThreads = async (n: number) => {
+  if (setNumThreads) await setNumThreads(n);
+};
+await dynconvThreads(1);
 
 // ---- the rounds ---------------------------------------------------------------------------------
 
@@ -106,6 +115,7 @@ const states: State[] = selected.map((item) => {
   const columns: Record<Column, ColumnResult> = { dynconv: fresh(), 'dynconv-2t': fresh(), 'torch-1': fresh(), 'torch-2': fresh(), tfjs: fresh() };
   const na = (c: Column, why: string) => (columns[c].na = why);
   if (!setNumThreads) na('dynconv-2t', '@dynconv/core has no setNumThreads (one thread only)');
+  else if (!threadsOk) na('dynconv-2t', '@dynconv/core threadsSupported() is false here');
   if (!item.torch) (['torch-1', 'torch-2'] as const).forEach((c) => na(c, item.na?.torch ?? 'not implemented'));
   else if (!torch) (['torch-1', 'torch-2'] as const).forEach((c) => na(c, flags['no-torch'] ? '--no-torch' : 'PyTorch unavailable'));
   if (!item.tfjs) na('tfjs', item.na?.tfjs ?? 'not implemented');
@@ -113,7 +123,7 @@ const states: State[] = selected.map((item) => {
   return { item, result: { id: item.id, title: item.title, unit: item.unit, work: item.work, columns }, dynRun: null, tfRun: null };
 });
 
-console.log(`${selected.length} item${selected.length === 1 ? '' : 's'}, ${rounds} round${rounds === 1 ? '' : 's'}, ~${policy.targetMs} ms of reps per measurement; ${machine()}`);
+console.log(`${selected.length} item${selected.length === 1 ? '' : 's'}, ${rounds} round${rounds === 1 ? '' : 's'}, ~${policy.targetMs} ms of reps per measurement; dynconv threads: ${setNumThreads ? (threadsOk ? '1 and 2' : '1 (threadsSupported() false)') : '1 (no setNumThreads in @dynconv/core)'}; ${machine()}`);
 
 for (let r = 0; r < rounds; r++) {
   for (const s of states) {
@@ -149,11 +159,11 @@ async function measure(s: State, c: Column): Promise<{ ms: number[]; slow: boole
     case 'dynconv-2t': {
       s.dynRun ??= item.dynconv();
       if (c === 'dynconv') return measureSync(s.dynRun, policy);
-      setNumThreads!(2);
+      await dynconvThreads(2);
       try {
         return measureSync(s.dynRun, policy);
       } finally {
-        setNumThreads!(1);
+        await dynconvThreads(1);
       }
     }
     case 'torch-1':
@@ -245,6 +255,7 @@ function machineRecord(info: TorchInfo | null): Machine {
     torchBlas: info ? (info.blas.openblasConfig ?? (info.blas.libraries.join(', ') || 'unknown')) : null,
     torchMatmul1024Gflops1t: info?.matmul1024Gflops1t ?? null,
     tfjs: useTfjs ? tf.version_core : null,
+    dynconvThreads: setNumThreads ? (threadsOk ? '1 and 2 (setNumThreads)' : '1 (setNumThreads present, threadsSupported() false)') : '1 (no setNumThreads)',
     summary: machine(),
   };
 }

@@ -10,7 +10,7 @@ export const COLUMNS = ['dynconv', 'dynconv-2t', 'torch-1', 'torch-2', 'tfjs'] a
 export type Column = (typeof COLUMNS)[number];
 
 export const COLUMN_LABELS: Record<Column, string> = {
-  dynconv: 'dynconv',
+  dynconv: 'dynconv 1t',
   'dynconv-2t': 'dynconv 2t',
   'torch-1': 'torch 1t',
   'torch-2': 'torch 2t',
@@ -50,6 +50,8 @@ export interface Machine {
   torchBlas: string | null;
   torchMatmul1024Gflops1t: number | null;
   tfjs: string | null;
+  /** How dynconv's threads were set. */
+  dynconvThreads: string;
   /** machine() of bench/timing.ts, the one-line summary. */
   summary: string;
 }
@@ -161,7 +163,7 @@ export function docsSection(rec: BenchRecord): string {
     '',
     `Command: \`${rec.command}\`, ${rounds} alternating round${rounds === 1 ? '' : 's'} (each round runs every item on every side, one after another; the figure is the median of all reps of all rounds). Measured ${rec.date.slice(0, 16).replace('T', ' ')} UTC at commit ${rec.git.commit.slice(0, 10)}${rec.git.dirty ? ' (working tree with uncommitted changes)' : ''}, under \`nice -n 15\` on a shared machine: read the ratios more than the milliseconds.`,
     '',
-    `Machine: ${m.summary}; PyTorch ${m.torch ?? 'n/a'} (Debian, BLAS: ${m.torchBlas ?? 'n/a'}${m.torchMatmul1024Gflops1t ? `, 1024 matmul ${m.torchMatmul1024Gflops1t.toFixed(0)} GFLOP/s at 1 thread` : ''}), torch threads set per measurement (\`torch.set_num_threads\` and OpenBLAS's own count); TensorFlow.js ${m.tfjs ?? 'n/a'} CPU backend (plain JS, one thread) in the same process; dynconv in-process, one thread.`,
+    `Machine: ${m.summary}; PyTorch ${m.torch ?? 'n/a'} (Debian, BLAS: ${m.torchBlas ?? 'n/a'}${m.torchMatmul1024Gflops1t ? `, 1024 matmul ${m.torchMatmul1024Gflops1t.toFixed(0)} GFLOP/s at 1 thread` : ''}), torch threads set per measurement (\`torch.set_num_threads\` and OpenBLAS's own count); TensorFlow.js ${m.tfjs ?? 'n/a'} CPU backend (plain JS, one thread) in the same process; dynconv in-process, threads: ${m.dynconvThreads}.`,
     '',
     `Ratios: ${rec.convention}.`,
     '',

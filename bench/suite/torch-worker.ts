@@ -9,8 +9,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RepPolicy } from './stats.js';
 
-/** Debian's Python, the one with python3-torch (the pyenv python3 first on PATH has none). */
-export const PYTHON = '/usr/bin/python3';
+/** Debian's Python, the one with python3-torch (the pyenv python3 first on PATH has none); DYNCONV_BENCH_PYTHON overrides it. */
+export const PYTHON = process.env.DYNCONV_BENCH_PYTHON || '/usr/bin/python3';
 const WORKER = fileURLToPath(new URL('../torch/worker.py', import.meta.url));
 export const INSTALL_HINT = 'sudo apt-get install -y python3-torch python3-torchvision libopenblas0-pthread';
 
