@@ -223,8 +223,8 @@ export function buildKernelModule(shape: KernelShape, shared = false): Uint8Arra
 /** Most pages a shared memory may grow to (1 GiB); it must declare a bound, unlike a private one. */
 const SHARED_MAX_PAGES = 16384;
 
-/** Block calls of fewer multiply-adds than this run on one thread: waking a helper costs more. */
-const PARALLEL_MIN_MACS = 1 << 18;
+/** Block calls of fewer multiply-adds than this (about 0.15 ms of work) run on one thread: waking a helper costs tens of microseconds, and measured slower below it. */
+const PARALLEL_MIN_MACS = 1 << 22;
 
 /** A compiled kernel with its memory; views are refreshed when the memory grows. */
 export class SimdKernel {
