@@ -5,10 +5,15 @@
 export { Tensor, type BackwardOptions, type NestedArray, type TensorHook } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { isFloating, promoteTypes } from './dtype.js';
-export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
-export { getBackend, getBackendName, registerBackend, registerBackendFactory, registerKernel, runKernel, setBackend, type BackendOptions } from './backend/registry.js';
+export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, KernelTable, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
+export { defineBackend, defineBackendFactory, getBackend, getBackendName, hasBackend, KERNEL_NAMES, runKernel, setBackend, type BackendFactory, type BackendOptions } from './backend/registry.js';
 export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
-export { createCpuBackend } from './cpu/index.js';
+export { createCpuBackend, type CpuBackendOptions } from './cpu/index.js';
+export { getNumThreads, setNumThreads, threadsSupported } from './cpu/gemm/threads.js';
+export { createReferenceBackend } from './reference/index.js';
+// Registering the built-in backends ('cpu', 'reference'), each created on first use.
+import './cpu/register.js';
+import './reference/register.js';
 export { Generator, defaultGenerator, manualSeed, permutation } from './random.js';
 export { broadcastShapes, contiguousStrides, fmt as formatShape, isContiguous, shapesEqual, sizeOf } from './shape.js';
 
@@ -29,7 +34,7 @@ export { matmul, mm, bmm, linear } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { cat, stack, split, chunk, pad } from './ops/join.js';
 export { copyInto } from './ops/inplace.js';
-export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type Pair } from './ops/conv.js';
+export { computeConv2dInfo, conv2d, convTranspose2d, type Conv2dInfo, type Conv2dOptions, type ConvTranspose2dOptions, type Pair } from './ops/conv.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions, type PoolWithIndices } from './ops/pool.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
 export { dropout } from './ops/dropout.js';

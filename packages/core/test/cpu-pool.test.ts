@@ -7,13 +7,13 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  avgPool2d, batchNorm, conv2d, createCpuBackend, crossEntropy, fromTypedArray, Generator, getBackend, grad, maxPool2d, memory, randn, registerBackend, scatterAdd, tensor, type Tensor, tidy, zeros,
+  avgPool2d, batchNorm, conv2d, createCpuBackend, crossEntropy, fromTypedArray, Generator, getBackend, grad, maxPool2d, memory, randn, scatterAdd, tensor, type Tensor, tidy, zeros,
 } from '../src/index.js';
 import { poolOf } from '../src/cpu/storage.js';
 import { runs } from './helpers/arbitraries.js';
 
-registerBackend(createCpuBackend('cpu-nopool', { poolMB: 0 }));
-registerBackend(createCpuBackend('cpu-pool-test'));
+createCpuBackend('cpu-nopool', { poolMB: 0 });
+createCpuBackend('cpu-pool-test');
 const pooled = 'cpu-pool-test';
 afterAll(() => poolOf(getBackend(pooled))?.clear());
 

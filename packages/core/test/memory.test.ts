@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type Backend, createCpuBackend, dispose, getBackend, getBackendName, keep, memory, noGrad, ones, registerBackend, registerBackendFactory,
+  type Backend, createCpuBackend, dispose, getBackend, getBackendName, keep, memory, noGrad, ones, defineBackendFactory,
   setBackend, type Storage, tensor, tidy, tidyDepth, zeros,
 } from '../src/index.js';
 
@@ -13,7 +13,6 @@ function countedBackend(name: string): { backend: Backend; released: Storage[] }
   const released: Storage[] = [];
   backend.dispose = (s: Storage) => void released.push(s);
   backend.memory = () => ({ numReleased: released.length });
-  registerBackend(backend);
   return { backend, released };
 }
 
@@ -201,7 +200,7 @@ describe('tidy and autograd', () => {
 describe('setBackend options and memory()', () => {
   it('passes options to the factory on first use, then to configure; refuses options a backend cannot take', () => {
     const seen: unknown[] = [];
-    registerBackendFactory('cpu-configurable', (options) => {
+    defineBackendFactory('cpu-configurable', (options) => {
       seen.push(options);
       const b = createCpuBackend('cpu-configurable');
       b.configure = (o) => void seen.push(o);

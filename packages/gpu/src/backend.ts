@@ -2,7 +2,7 @@
  * The gpu backend: dynconv's kernels on gpu.js, data resident on the device between kernels.
  */
 import {
-  type Backend, type DType, getBackend, type KernelName, type KernelSignatures, registerBackend, registerKernel, runKernel, type Storage, type TensorInfo, type TypedArray,
+  type Backend, defineBackend, type DType, getBackend, KERNEL_NAMES, type KernelName, type KernelTable, runKernel, type Storage, type TensorInfo, type TypedArray,
 } from '@dynconv/core';
 import { GpuContext, type GpuMode } from './context.js';
 import { type GpuBackend } from './kernels/common.js';
@@ -15,11 +15,8 @@ import { argReduce, reduce } from './kernels/reduce.js';
 import { chooseMode, type ModeOption, type ModeReport } from './modes.js';
 import { GpuStorage } from './storage.js';
 
-/** Every kernel of the core's registry; those without a gpu version run on the CPU (fallback). */
-export const ALL_KERNELS: readonly KernelName[] = [
-  'Unary', 'Binary', 'Where', 'Reduce', 'ArgReduce', 'MatMul', 'Copy', 'Assign', 'Fill', 'Gather', 'ScatterAdd',
-  'Conv2d', 'Conv2dBackpropInput', 'Conv2dBackpropFilter', 'PoolArgMax',
-];
+/** Every kernel of the core's registry (core's `KERNEL_NAMES`); each has a gpu version here. */
+export const ALL_KERNELS: readonly KernelName[] = KERNEL_NAMES;
 
 /** Options of {@link createGpuBackend} and of `setBackend('gpu', options)`. */
 export interface GpuBackendOptions {
@@ -69,7 +66,7 @@ function fromFloat32(dtype: DType, f: Float32Array): TypedArray {
   return f;
 }
 
-/** Creates (and registers) a gpu backend. */
+/** Creates a gpu backend and registers it under `opts.name` (default 'gpu'; a taken name is refused). */
 export function createGpuBackend(opts: GpuBackendOptions = {}): GpuBackendHandle {
   const name = opts.name ?? 'gpu';
   const requested = opts.mode ?? ((env('DYNCONV_GPU_MODE') as ModeOption | undefined) || 'auto');
@@ -132,7 +129,8 @@ export function createGpuBackend(opts: GpuBackendOptions = {}): GpuBackendHandle
     },
   };
 
-  const native: { [K in KernelName]?: KernelSignatures[K] } = {
+  // A KernelTable: a kernel missing here is a compile error.
+  const native: KernelTable = {
     Unary: (op, x, d) => unary(backend, op, x, d),
     Binary: (op, a, b, d) => binary(backend, op, a, b, d),
     Where: (c, a, b, d) => where(backend, c, a, b, d),
@@ -178,18 +176,10 @@ export function createGpuBackend(opts: GpuBackendOptions = {}): GpuBackendHandle
     return backend.fromArray(s.dtype, cpu.readSync(s));
   }
 
+  // Kernels named in `cpuKernels` run through the CPU fallback instead (tests and comparisons).
   const forced = new Set(opts.cpuKernels ?? []);
-  const nativeList: KernelName[] = [];
-  for (const k of ALL_KERNELS) {
-    const fn = native[k];
-    if (fn && !forced.has(k)) {
-      registerKernel(name, k, fn as never);
-      nativeList.push(k);
-    } else {
-      registerKernel(name, k, ((...args: unknown[]) => viaCpu(k, args)) as never);
-    }
-  }
-  (backend as { nativeKernels: readonly KernelName[] }).nativeKernels = nativeList;
-  registerBackend(backend);
-  return backend;
+  const table: Record<string, unknown> = {};
+  for (const k of KERNEL_NAMES) table[k] = forced.has(k) ? (...args: unknown[]) => viaCpu(k, args) : native[k];
+  (backend as { nativeKernels: readonly KernelName[] }).nativeKernels = KERNEL_NAMES.filter((k) => !forced.has(k));
+  return defineBackend(backend, table as KernelTable);
 }

@@ -13,7 +13,7 @@
  * memory with `tidy()` / `dispose()` from @dynconv/core.
  * @packageDocumentation
  */
-import { getBackend, registerBackendFactory } from '@dynconv/core';
+import { defineBackendFactory, getBackend } from '@dynconv/core';
 import { createGpuBackend, type GpuBackendHandle, type GpuBackendOptions } from './backend.js';
 
 export { ALL_KERNELS, createGpuBackend, type GpuBackendHandle, type GpuBackendOptions } from './backend.js';
@@ -21,7 +21,7 @@ export { type GpuMode, MAX_ELEMENTS } from './context.js';
 export { availableModes, candidateModes, MODES, type ModeAvailability, type ModeOption, type ModeReport } from './modes.js';
 export { runParitySubset, type ParityResult } from './parity.js';
 
-registerBackendFactory('gpu', (options) => createGpuBackend({ ...(options as GpuBackendOptions | undefined), name: 'gpu' }));
+defineBackendFactory('gpu', (options) => createGpuBackend({ ...(options as GpuBackendOptions | undefined), name: 'gpu' }));
 
 /** The 'gpu' backend (created on first use with the default mode), with its mode and renderer. */
 export function gpuBackend(name = 'gpu'): GpuBackendHandle {

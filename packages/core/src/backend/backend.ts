@@ -31,13 +31,25 @@ export type BinaryKernelName =
 
 export type ReduceKernelName = 'Sum' | 'Max' | 'Min' | 'Prod';
 
-/** Geometry of a 2-D convolution, NCHW, as the conv kernels receive it. */
+/**
+ * Geometry of a 2-D convolution, NCHW, as the conv kernels receive it. The op layer computes it
+ * once (`computeConv2dInfo` in ops/conv.ts, which also passes the full shapes); kernels read the
+ * output size from here instead of recomputing it.
+ */
 export interface Conv2dParams {
   readonly stride: readonly [number, number];
   /** Zero padding: top, bottom, left, right (asymmetric for 'same' with even kernels). */
   readonly padding: readonly [number, number, number, number];
   readonly dilation: readonly [number, number];
   readonly groups: number;
+  /**
+   * Output height Ho: the conv's output, and dy's height in the two backprop kernels. Normally
+   * floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1; for a transposed convolution whose
+   * outputPadding is at least the stride it is smaller (the rows the formula adds are cut off).
+   */
+  readonly outHeight: number;
+  /** Output width Wo, as {@link Conv2dParams.outHeight}. */
+  readonly outWidth: number;
 }
 export type ArgReduceKernelName = 'ArgMax' | 'ArgMin';
 
@@ -84,6 +96,13 @@ export interface KernelSignatures {
 }
 
 export type KernelName = keyof KernelSignatures;
+
+/**
+ * One implementation of every kernel of {@link KernelSignatures}: what `defineBackend` takes.
+ * Being a mapped type over `KernelName`, a table that lacks a kernel (or has one with the wrong
+ * signature) does not compile, so a backend cannot be defined half-finished.
+ */
+export type KernelTable = { readonly [K in KernelName]: KernelSignatures[K] };
 
 /**
  * A backend owns storage and runs kernels on it. The CPU backend is the reference; a device

@@ -1,5 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js';
-import { registerKernel } from '../backend/registry.js';
+import { defineBackend, type KernelTable } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { assign, binary, copy, fill, unary, where } from './elementwise.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
@@ -27,8 +27,10 @@ function poolCapBytes(): number {
 /**
  * The fast CPU backend: typed arrays in host memory, float32 and float64, with compiled
  * elementwise loops, a WebAssembly SIMD GEMM and a buffer pool that disposed tensors return
- * their storage to. `backendName` lets tests register a second, separate instance (to exercise
- * cross-backend errors and transfers, or to compare pooling off and on).
+ * their storage to. Creates the backend and registers it under `backendName` (a taken name is
+ * refused); the default 'cpu' instance is registered lazily by `cpu/register.ts`. Another name
+ * gives a second, separate instance (tests use one to exercise cross-backend errors and
+ * transfers, or to compare pooling off and on).
  */
 export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions = {}): Backend {
   const backend: Backend = {
@@ -42,20 +44,22 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
   };
   const pool = new BufferPool(options.poolMB !== undefined ? options.poolMB * 2 ** 20 : poolCapBytes());
   attachPool(backend, pool);
-  registerKernel(backendName, 'Unary', (name, x, d) => unary(backend, name, x, d));
-  registerKernel(backendName, 'Binary', (name, a, b, d) => binary(backend, name, a, b, d));
-  registerKernel(backendName, 'Where', (c, a, b, d) => where(backend, c, a, b, d));
-  registerKernel(backendName, 'Reduce', (name, x, axes, d) => reduce(backend, name, x, axes, d));
-  registerKernel(backendName, 'ArgReduce', (name, x, axis) => argReduce(backend, name, x, axis));
-  registerKernel(backendName, 'MatMul', (a, b, d) => matmul(backend, a, b, d));
-  registerKernel(backendName, 'Copy', (x, d) => copy(backend, x, d));
-  registerKernel(backendName, 'Assign', (dst, src) => assign(dst, src));
-  registerKernel(backendName, 'Fill', (n, v, d) => fill(backend, n, v, d));
-  registerKernel(backendName, 'Gather', (x, dim, index) => gather(backend, x, dim, index));
-  registerKernel(backendName, 'ScatterAdd', (b, dim, index, src) => scatterAdd(backend, b, dim, index, src));
-  registerKernel(backendName, 'Conv2d', (x, w, p) => conv2d(backend, x, w, p));
-  registerKernel(backendName, 'Conv2dBackpropInput', (dy, w, shape, p) => conv2dBackpropInput(backend, dy, w, shape, p));
-  registerKernel(backendName, 'Conv2dBackpropFilter', (x, dy, shape, p) => conv2dBackpropFilter(backend, x, dy, shape, p));
-  registerKernel(backendName, 'PoolArgMax', (x, rows, cols) => poolArgMax(backend, x, rows, cols));
-  return backend;
+  const kernels: KernelTable = {
+    Unary: (name, x, d) => unary(backend, name, x, d),
+    Binary: (name, a, b, d) => binary(backend, name, a, b, d),
+    Where: (c, a, b, d) => where(backend, c, a, b, d),
+    Reduce: (name, x, axes, d) => reduce(backend, name, x, axes, d),
+    ArgReduce: (name, x, axis) => argReduce(backend, name, x, axis),
+    MatMul: (a, b, d) => matmul(backend, a, b, d),
+    Copy: (x, d) => copy(backend, x, d),
+    Assign: (dst, src) => assign(dst, src),
+    Fill: (n, v, d) => fill(backend, n, v, d),
+    Gather: (x, dim, index) => gather(backend, x, dim, index),
+    ScatterAdd: (b, dim, index, src) => scatterAdd(backend, b, dim, index, src),
+    Conv2d: (x, w, p) => conv2d(backend, x, w, p),
+    Conv2dBackpropInput: (dy, w, shape, p) => conv2dBackpropInput(backend, dy, w, shape, p),
+    Conv2dBackpropFilter: (x, dy, shape, p) => conv2dBackpropFilter(backend, x, dy, shape, p),
+    PoolArgMax: (x, rows, cols) => poolArgMax(backend, x, rows, cols),
+  };
+  return defineBackend(backend, kernels);
 }

@@ -43,9 +43,93 @@ export function pair(op: string, name: string, v: Pair, min: number): [number, n
   return p;
 }
 
-/** Output size of a convolution window sweep along one dim. */
+/**
+ * Output size of a convolution window sweep along one dim: the number of window positions
+ * whose dilated extent, dilation * (k - 1) + 1, fits in the padded input, stepping by `stride`.
+ * The one place the formula lives (pooling uses it too).
+ */
 export function outputSize(size: number, k: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
   return Math.floor((size + padBefore + padAfter - dilation * (k - 1) - 1) / stride) + 1;
+}
+
+/**
+ * The whole geometry of one 2-D convolution, computed once by {@link computeConv2dInfo}: the
+ * shapes of input, filter and output and the resolved stride, padding, dilation and groups.
+ * It is a {@link Conv2dParams}, so the op hands it to the kernels as it is.
+ */
+export interface Conv2dInfo extends Conv2dParams {
+  /** x: [N, C, H, W]. */
+  readonly inShape: readonly [number, number, number, number];
+  /** weight: [K, C / groups, kh, kw]. */
+  readonly filterShape: readonly [number, number, number, number];
+  /** y: [N, K, outHeight, outWidth]. */
+  readonly outShape: readonly [number, number, number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number, number, number];
+  readonly dilation: readonly [number, number];
+}
+
+/**
+ * Validates a convolution of an input of shape `inShape` ([N, C, H, W]) with a filter of shape
+ * `filterShape` ([K, C / groups, kh, kw]) under `opts` (as {@link conv2d} takes them; padding
+ * may also be explicit [top, bottom, left, right]) and returns its {@link Conv2dInfo}.
+ * Errors name `op`, the argument and the shapes.
+ *
+ * ```ts
+ * computeConv2dInfo([8, 3, 32, 32], [16, 3, 3, 3], { stride: 2, padding: 1 }).outShape; // [8, 16, 16, 16]
+ * ```
+ */
+export function computeConv2dInfo(
+  inShape: readonly number[],
+  filterShape: readonly number[],
+  opts: Omit<Conv2dOptions, 'padding'> & { padding?: Conv2dOptions['padding'] | readonly [number, number, number, number] } = {},
+  op = 'conv2d',
+): Conv2dInfo {
+  if (inShape.length !== 4) throw new Error(`${op}: expects input of shape [N, C, H, W], got ${fmt(inShape)}`);
+  if (filterShape.length !== 4) throw new Error(`${op}: weight must have shape [K, C / groups, kh, kw], got ${fmt(filterShape)}`);
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`${op}: groups must be a positive integer, got ${groups}`);
+  const [N, C, H, W] = inShape as [number, number, number, number];
+  const [K, Cg, kh, kw] = filterShape as [number, number, number, number];
+  if (C % groups !== 0 || K % groups !== 0) {
+    throw new Error(`${op}: input channels (${C}) and output channels (${K}) must both be divisible by groups (${groups}); input ${fmt(inShape)}, weight ${fmt(filterShape)}`);
+  }
+  if (Cg * groups !== C) {
+    throw new Error(`${op}: weight ${fmt(filterShape)} expects ${Cg * groups} input channels with groups=${groups}, but the input ${fmt(inShape)} has ${C}`);
+  }
+  const stride = pair(op, 'stride', opts.stride ?? 1, 1);
+  const dilation = pair(op, 'dilation', opts.dilation ?? 1, 1);
+  const padding = resolvePadding(op, opts.padding ?? 0, [kh, kw], stride, dilation);
+  const outHeight = outputSize(H, kh, stride[0], padding[0], padding[1], dilation[0]);
+  const outWidth = outputSize(W, kw, stride[1], padding[2], padding[3], dilation[1]);
+  if (outHeight <= 0 || outWidth <= 0) {
+    throw new Error(`${op}: output size would be ${outHeight}x${outWidth} for input ${fmt(inShape)} with kernel ${kh}x${kw}, padding ${fmt(padding)}, dilation ${fmt(dilation)}, stride ${fmt(stride)}`);
+  }
+  return {
+    inShape: [N, C, H, W], filterShape: [K, Cg, kh, kw], outShape: [N, K, outHeight, outWidth],
+    stride, padding, dilation, groups, outHeight, outWidth,
+  };
+}
+
+/** Padding as [top, bottom, left, right] from a number, [h, w], 'valid', 'same' or the four sides. */
+function resolvePadding(
+  op: string, pad: Conv2dOptions['padding'] | readonly [number, number, number, number],
+  [kh, kw]: [number, number], stride: [number, number], dilation: [number, number],
+): [number, number, number, number] {
+  if (pad === 'valid') return [0, 0, 0, 0];
+  if (pad === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`${op}: padding='same' needs stride 1, got stride ${fmt(stride)}`);
+    // PyTorch puts the odd extra pixel after (bottom/right).
+    const th = dilation[0] * (kh - 1);
+    const tw = dilation[1] * (kw - 1);
+    return [th >> 1, th - (th >> 1), tw >> 1, tw - (tw >> 1)];
+  }
+  if (Array.isArray(pad) && pad.length === 4) {
+    if (!pad.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`${op}: padding must be integers >= 0, got ${JSON.stringify(pad)}`);
+    return [pad[0], pad[1], pad[2], pad[3]];
+  }
+  const [ph, pw] = pair(op, 'padding', pad as Pair, 0);
+  return [ph, ph, pw, pw];
 }
 
 /** Accepts [C, H, W] (unbatched) like PyTorch by adding and later removing a batch dim. */
@@ -55,12 +139,10 @@ export function batched(op: string, x: Tensor): { x4: Tensor; unbatch: (y: Tenso
   throw new Error(`${op}: expects input of shape [N, C, H, W] or [C, H, W], got ${fmt(x.shape)}`);
 }
 
+// The three ops below share one Conv2dParams (computed by computeConv2dInfo), so the output
+// size is never recomputed: every derivative of a convolution sees the same geometry.
 function convRaw(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
-  const [N, , H, W] = x.shape as [number, number, number, number];
-  const [K, , kh, kw] = w.shape as [number, number, number, number];
-  const Ho = outputSize(H, kh, p.stride[0], p.padding[0], p.padding[1], p.dilation[0]);
-  const Wo = outputSize(W, kw, p.stride[1], p.padding[2], p.padding[3], p.dilation[1]);
-  const y = wrap(runKernel(x.backend, 'Conv2d', x, w, p), [N, K, Ho, Wo]);
+  const y = wrap(runKernel(x.backend, 'Conv2d', x, w, p), [x.shape[0]!, w.shape[0]!, p.outHeight, p.outWidth]);
   return record('conv2d', y, [x, w], (g) => [
     x.requiresGrad ? convInputGrad(g, w, x.shape, p) : null,
     w.requiresGrad ? convFilterGrad(x, g, w.shape, p) : null,
@@ -108,41 +190,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   checkTensor('conv2d', 'x', x);
   checkTensor('conv2d', 'weight', weight);
   const { x4, unbatch } = batched('conv2d', x);
-  if (weight.ndim !== 4) throw new Error(`conv2d: weight must have shape [K, C / groups, kh, kw], got ${fmt(weight.shape)}`);
-  const groups = opts.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new Error(`conv2d: groups must be a positive integer, got ${groups}`);
-  const [, C, H, W] = x4.shape as [number, number, number, number];
-  const [K, Cg, kh, kw] = weight.shape as [number, number, number, number];
-  if (C % groups !== 0 || K % groups !== 0) {
-    throw new Error(`conv2d: input channels (${C}) and output channels (${K}) must both be divisible by groups (${groups}); input ${fmt(x.shape)}, weight ${fmt(weight.shape)}`);
-  }
-  if (Cg * groups !== C) {
-    throw new Error(`conv2d: weight ${fmt(weight.shape)} expects ${Cg * groups} input channels with groups=${groups}, but the input ${fmt(x.shape)} has ${C}`);
-  }
-  const stride = pair('conv2d', 'stride', opts.stride ?? 1, 1);
-  const dilation = pair('conv2d', 'dilation', opts.dilation ?? 1, 1);
-  let padding: [number, number, number, number];
-  const pad = opts.padding ?? 0;
-  if (pad === 'same') {
-    if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`conv2d: padding='same' needs stride 1, got stride ${fmt(stride)}`);
-    // PyTorch puts the odd extra pixel after (bottom/right).
-    const th = dilation[0] * (kh - 1);
-    const tw = dilation[1] * (kw - 1);
-    padding = [th >> 1, th - (th >> 1), tw >> 1, tw - (tw >> 1)];
-  } else if (pad === 'valid') {
-    padding = [0, 0, 0, 0];
-  } else {
-    const [ph, pw] = pair('conv2d', 'padding', pad, 0);
-    padding = [ph, ph, pw, pw];
-  }
-  const Ho = outputSize(H, kh, stride[0], padding[0], padding[1], dilation[0]);
-  const Wo = outputSize(W, kw, stride[1], padding[2], padding[3], dilation[1]);
-  if (Ho <= 0 || Wo <= 0) {
-    throw new Error(`conv2d: output size would be ${Ho}x${Wo} for input ${fmt(x.shape)} with kernel ${kh}x${kw}, padding ${fmt(padding)}, dilation ${fmt(dilation)}, stride ${fmt(stride)}`);
-  }
+  const info = computeConv2dInfo(x4.shape, weight.shape, opts, 'conv2d');
   const [xc, wc] = promote('conv2d', [x4, weight]);
-  const y = convRaw(xc!, wc!, { stride, padding, dilation, groups });
-  return unbatch(addBias('conv2d', y, bias, K));
+  const y = convRaw(xc!, wc!, info);
+  return unbatch(addBias('conv2d', y, bias, info.filterShape[0]));
 }
 
 /**
@@ -172,7 +223,12 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const Wout = (W - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + outPad[1] + 1;
   if (Hout <= 0 || Wout <= 0) throw new Error(`convTranspose2d: output size would be ${Hout}x${Wout} for input ${fmt(x.shape)} and weight ${fmt(weight.shape)}`);
   const Cout = Cg * groups;
+  // The convolution this one is the adjoint of: from [N, Cout, Hout, Wout] to x's [N, Cin, H, W].
+  // Its formula output is H + floor(outPad / stride) rows, more than H when outputPadding >=
+  // stride (allowed when dilation > stride); the adjoint keeps x's H x W, so say so explicitly.
+  const info = computeConv2dInfo([N, Cout, Hout, Wout], weight.shape, { stride, padding: [ph, pw], dilation, groups }, 'convTranspose2d');
+  const p: Conv2dInfo = { ...info, outHeight: H, outWidth: W, outShape: [N, Cin, H, W] };
   const [xc, wc] = promote('convTranspose2d', [x4, weight]);
-  const y = convInputGrad(xc!, wc!, [N, Cout, Hout, Wout], { stride, padding: [ph, ph, pw, pw], dilation, groups });
+  const y = convInputGrad(xc!, wc!, p.inShape, p);
   return unbatch(addBias('convTranspose2d', y, bias, Cout));
 }

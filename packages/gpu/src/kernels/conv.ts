@@ -2,7 +2,8 @@
  * Direct convolution kernels, NCHW, one thread per output element: the forward pass, the
  * input gradient (a transposed convolution, each dx element gathering the dy elements its pixel
  * fed) and the filter gradient (each dw element summing over batch and output pixels). Grouped,
- * strided, dilated and asymmetrically padded; inputs may be strided views.
+ * strided, dilated and asymmetrically padded; inputs may be strided views. The output size comes
+ * from the params (`outHeight`, `outWidth`, computed once by core's `computeConv2dInfo`).
  */
 import type { Conv2dParams, TensorInfo } from '@dynconv/core';
 import { lit, unravel } from '../codegen.js';
@@ -10,17 +11,13 @@ import type { GpuStorage } from '../storage.js';
 import { storageOf } from '../storage.js';
 import { checkDType, type GpuBackend } from './common.js';
 
-function outSize(size: number, k: number, stride: number, before: number, after: number, dilation: number): number {
-  return Math.floor((size + before + after - dilation * (k - 1) - 1) / stride) + 1;
-}
-
 /** `o + a*s0 + b*s1 + c*s2 + d*s3` for a 4-D view. */
 function at4(o: string, s: readonly number[], a: string, b: string, c: string, d: string): string {
   return `${o} + ${a} * ${lit(s[0]!)} + ${b} * ${lit(s[1]!)} + ${c} * ${lit(s[2]!)} + ${d} * ${lit(s[3]!)}`;
 }
 
 const key4 = (t: TensorInfo) => `${t.shape.join('x')}/${t.strides.join(',')}/${t.storage.size}`;
-const pkey = (p: Conv2dParams) => `${p.stride.join(',')}|${p.padding.join(',')}|${p.dilation.join(',')}|${p.groups}`;
+const pkey = (p: Conv2dParams) => `${p.stride.join(',')}|${p.padding.join(',')}|${p.dilation.join(',')}|${p.groups}|${p.outHeight}x${p.outWidth}`;
 
 export function conv2d(b: GpuBackend, x: TensorInfo, w: TensorInfo, p: Conv2dParams): GpuStorage {
   checkDType('Conv2d', x.dtype);
@@ -31,10 +28,10 @@ export function conv2d(b: GpuBackend, x: TensorInfo, w: TensorInfo, p: Conv2dPar
   const G = p.groups;
   const Kg = K / G;
   const [sh, sw] = p.stride;
-  const [pt, pb, pl, pr] = p.padding;
+  const [pt, , pl] = p.padding;
   const [dh, dw] = p.dilation;
-  const Ho = outSize(H, kh, sh, pt, pb, dh);
-  const Wo = outSize(W, kw, sw, pl, pr, dw);
+  const Ho = p.outHeight;
+  const Wo = p.outWidth;
   const n = N * K * Ho * Wo;
   if (n === 0) return b.wrap(x.dtype, 0, new Float32Array(0));
   const key = `CF|${key4(x)}|${key4(w)}|${pkey(p)}`;
@@ -68,7 +65,8 @@ export function conv2dBackpropInput(b: GpuBackend, dy: TensorInfo, w: TensorInfo
   const ys = storageOf(b, dy, 'Conv2dBackpropInput');
   const ws = storageOf(b, w, 'Conv2dBackpropInput');
   const [N, C, H, W] = inputShape as [number, number, number, number];
-  const [, , Ho, Wo] = dy.shape as [number, number, number, number];
+  const Ho = p.outHeight;
+  const Wo = p.outWidth;
   const [, Cg, kh, kw] = w.shape as [number, number, number, number];
   const G = p.groups;
   const K = w.shape[0]!;
@@ -114,7 +112,8 @@ export function conv2dBackpropFilter(b: GpuBackend, x: TensorInfo, dy: TensorInf
   const ys = storageOf(b, dy, 'Conv2dBackpropFilter');
   const [N, , H, W] = x.shape as [number, number, number, number];
   const [K, Cg, kh, kw] = filterShape as [number, number, number, number];
-  const [, , Ho, Wo] = dy.shape as [number, number, number, number];
+  const Ho = p.outHeight;
+  const Wo = p.outWidth;
   const G = p.groups;
   const Kg = K / G;
   const [sh, sw] = p.stride;

@@ -2,7 +2,7 @@
  * DyNet's dynamic convolution: a bank of `outChannels * groupSize` fixed kernels, mixed per
  * image by predicted coefficients into `outChannels` kernels.
  */
-import { type Conv2dOptions, enableGrad, grad, noGrad, onesLike, type Pair, type Tensor, zeros } from '@dynconv/core';
+import { computeConv2dInfo, type Conv2dOptions, enableGrad, grad, noGrad, onesLike, type Pair, type Tensor, zeros } from '@dynconv/core';
 import { defaultLayerInit } from '../init.js';
 import { type LayerOptions, tuple } from '../layers/options.js';
 import { Module } from '../module.js';
@@ -152,15 +152,10 @@ export class DynamicConv2d extends Module {
   /** The output shape [N, outChannels, Ho, Wo] for an input of shape [N, inChannels, H, W]. */
   outputShape(inputShape: readonly number[]): [number, number, number, number] {
     this.checkInputShape(inputShape);
-    const [N, , H, W] = inputShape as [number, number, number, number];
-    const [kh, kw] = this.kernelSize;
-    const pad = this.opts.padding ?? 0;
-    const [sh, sw] = pairOf(this.opts.stride ?? 1);
-    const [dh, dw] = pairOf(this.opts.dilation ?? 1);
-    if (pad === 'same') return [N, this.outChannels, H, W];
-    const [ph, pw] = pad === 'valid' ? [0, 0] : pairOf(pad);
-    const size = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
-    return [N, this.outChannels, size(H, kh, sh, ph, dh), size(W, kw, sw, pw, dw)];
+    // The same geometry conv2d computes (one formula, in core), for the per-output-channel filter.
+    const filter = [this.outChannels, this.inChannels / this.groups, ...this.kernelSize];
+    const [N, K, Ho, Wo] = computeConv2dInfo(inputShape, filter, this.convOptions, this.label).outShape;
+    return [N, K, Ho, Wo];
   }
 
   private checkInputShape(shape: readonly number[]): void {
