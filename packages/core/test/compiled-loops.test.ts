@@ -81,6 +81,25 @@ describe('compiled elementwise loops = readable loops, bit for bit', () => {
     );
   });
 
+  it('Where over dtypes, broadcast conditions and layouts', () => {
+    fc.assert(
+      fc.property(
+        broadcastPairArb({ maxDims: 3 }).chain(([sa, sb]) => fc.tuple(fc.constant([sa, sb] as const), fc.constantFrom(...DTYPES), fc.constantFrom(...DTYPES))),
+        fc.integer({ min: 0, max: 1e6 }),
+        ([[sc, sa], dc, dv], seed) => {
+          const c0 = fc.sample(input(sc, dc), { numRuns: 1, seed })[0]!;
+          const a0 = fc.sample(input(sa, dv), { numRuns: 1, seed: seed + 1 })[0]!;
+          const b0 = fc.sample(input(sa, dv), { numRuns: 1, seed: seed + 2 })[0]!;
+          const shape = c0.to('float64').add(a0.to('float64')).shape;
+          const [c, a, b] = [c0.expand(shape), a0.expand(shape), b0.expand(shape)];
+          const [fast, readable] = both(() => asTensor(runKernel(getBackend(), 'Where', c, a, b, dv), shape));
+          expect(Array.from(fast)).toEqual(Array.from(readable));
+        },
+      ),
+      runs(),
+    );
+  });
+
   it('copies and casts strided views the same way', () => {
     fc.assert(
       fc.property(shapeArb({ maxDims: 3 }), fc.constantFrom(...DTYPES), fc.constantFrom(...DTYPES), fc.integer({ min: 0, max: 1e6 }), (shape, from, to, seed) => {

@@ -115,3 +115,30 @@ export function compiledBinary(key: string, expr: string, aDtype: DType, bDtype:
   binaryCache.set(id, loop);
   return loop;
 }
+
+/** A select loop: out[p] = cond[...] !== 0 ? a[...] : b[...] over the plan of three views. */
+export type WhereLoop = (o: TypedArray, c: TypedArray, a: TypedArray, b: TypedArray, plan: LoopPlan) => void;
+
+const whereCache = new Map<string, WhereLoop>();
+
+/** The select loop for these dtypes (cond's, a's, b's, the output's). */
+export function compiledWhere(condDtype: DType, aDtype: DType, bDtype: DType, outDtype: DType): WhereLoop {
+  const id = `${condDtype}|${aDtype}|${bDtype}|${outDtype}`;
+  let loop = whereCache.get(id);
+  if (loop) return loop;
+  const e = store('(c[ic] !== 0 ? x[ia] : y[ib])', outDtype);
+  const src = `
+    return function where_loop(o, c, x, y, plan) {
+      const co = plan.outer[0], ao = plan.outer[1], bo = plan.outer[2], inner = plan.inner;
+      const sc = plan.strides[0], sa = plan.strides[1], sb = plan.strides[2];
+      let p = 0;
+      for (let r = 0; r < co.length; r++) {
+        let ic = co[r], ia = ao[r], ib = bo[r];
+        for (let j = 0; j < inner; j++, ic += sc, ia += sa, ib += sb) o[p + j] = ${e};
+        p += inner;
+      }
+    };`;
+  loop = new Function(src)() as WhereLoop;
+  whereCache.set(id, loop);
+  return loop;
+}

@@ -5,7 +5,7 @@ import type { TypedArray } from '../dtype.js';
 import { type LoopPlan, loopPlan } from './loop-plan.js';
 import { erf, roundHalfEven, sigmoid } from './scalar-math.js';
 import { allocFor, dataOf, offsetsOrNull } from './storage.js';
-import { compiledBinary, compiledLoopsActive, compiledUnary } from './compiled-loops.js';
+import { compiledBinary, compiledLoopsActive, compiledUnary, compiledWhere } from './compiled-loops.js';
 
 type F1 = (x: number) => number;
 type F2 = (a: number, b: number) => number;
@@ -178,6 +178,10 @@ export function where(backend: Backend, cond: TensorInfo, a: TensorInfo, b: Tens
   const n = sizeOf(a.shape);
   const out = allocFor(backend, outDtype, n, false);
   const o = out.data;
+  if (compiledLoopsActive()) {
+    compiledWhere(cond.dtype, a.dtype, b.dtype, outDtype)(o, dataOf(cond), dataOf(a), dataOf(b), loopPlan(a.shape, [cond, a, b]));
+    return out;
+  }
   const cd = dataOf(cond);
   const ad = dataOf(a);
   const bd = dataOf(b);
