@@ -1,6 +1,9 @@
 /** Activations composed from primitives; each inherits exact (and higher-order) gradients. */
+import { noGrad } from '../autograd/grad-mode.js';
+import { record } from '../autograd/record.js';
+import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { type Operand, minimum, where } from './binary.js';
+import { type Operand, maximum, minimum, where } from './binary.js';
 import { erf, expm1, log1p, exp, tanh } from './unary.js';
 import { checkFloating, checkTensor } from './util.js';
 
@@ -58,7 +61,11 @@ export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
   checkTensor('hardtanh', 'x', x);
   if (x.dtype === 'bool') throw new Error('hardtanh: bool tensors are not supported');
   if (!(min <= max)) throw new Error(`hardtanh: min must be <= max, got min=${min}, max=${max}`);
-  return where(x.le(min), min, where(x.ge(max), max, x));
+  if (!isFloating(x.dtype)) return where(x.le(min), min, where(x.ge(max), max, x));
+  // Floats: the value in two passes (max, then min, against scalars) instead of two compares and
+  // two selects; the gradient passes where min < x < max (and at NaN), written with ops.
+  const y = noGrad(() => minimum(maximum(x, min), max));
+  return record('hardtanh', y, [x], (g) => [where(x.le(min), 0, where(x.ge(max), 0, g))]);
 }
 
 /** min(max(x, 0), 6): {@link hardtanh} with bounds 0 and 6. */

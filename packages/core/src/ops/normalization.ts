@@ -85,7 +85,10 @@ export function batchNorm(
 
   if (!training) {
     if (!rm || !rv) throw new Error(`${op}: runningMean and runningVar must be given in eval mode (training=false)`);
-    return affine(x.sub(rm).mul(rsqrt(rv.add(eps))), w, b);
+    // Per-channel scale and shift first (C values), then two passes over x instead of four.
+    const scale = w ? rsqrt(rv.add(eps)).mul(w) : rsqrt(rv.add(eps));
+    const shift = b ? b.sub(rm.mul(scale)) : rm.mul(scale).neg();
+    return x.mul(scale).add(shift);
   }
   if (n <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
   const { y, mean: m, var: v } = standardize(x, axes, eps);
