@@ -26,7 +26,8 @@ import {
 } from './helpers/kernel-cases.js';
 
 const o = CPU_CASES;
-const prop = (arb: fc.Arbitrary<KernelCase>, scale = 1) => fc.assert(fc.property(arb, (c) => expectMatchesReference('cpu', c)), runs(scale));
+// Cases are cheap (small shapes), so four times the configured run count.
+const prop = (arb: fc.Arbitrary<KernelCase>, scale = 1) => fc.assert(fc.property(arb, (c) => expectMatchesReference('cpu', c)), runs(4 * scale));
 
 describe('cpu vs reference: elementwise kernels', () => {
   for (const name of UNARY_NAMES) it(`Unary ${name}`, () => prop(unaryCaseArb(o, name)));

@@ -112,38 +112,53 @@ const dtypeArb = (o: CaseOptions, ints: readonly DType[] = []) => fc.constantFro
 const describeInputs = (xs: readonly InputSpec[]) => xs.map((s) => `${s.dtype}[${s.baseShape.join(',')}] ${s.layout}`).join(', ');
 
 /** Tolerances of one comparison, by output dtype. */
+/** How far a float output may be from the reference: relative to itself, or to the scale of its sum. */
 export interface Tolerance {
+  /** Elementwise outputs: |got - want| <= elementwise * |want| + elementwiseAbs. */
   elementwise: number;
+  elementwiseAbs: number;
+  /** Accumulated outputs: |got - want| <= accumulated * (the same sum over absolute values). */
   accumulated: number;
 }
-export const TOLERANCE: Record<'float32' | 'float64', Tolerance> = {
-  float32: { elementwise: 1e-6, accumulated: 1e-5 },
-  float64: { elementwise: 1e-14, accumulated: 1e-13 },
+
+export interface Tolerances {
+  float32: Tolerance;
+  float64: Tolerance;
+  /** Whether exact comparisons tell -0 from +0 (Object.is) or not (===, NaN still equal to NaN). */
+  signedZeros: boolean;
+}
+
+/** The CPU backend's: a few float32 roundings, float64 to near its precision, zeros signed. */
+export const CPU_TOLERANCES: Tolerances = {
+  float32: { elementwise: 1e-6, elementwiseAbs: 0, accumulated: 1e-5 },
+  float64: { elementwise: 1e-14, elementwiseAbs: 0, accumulated: 1e-13 },
+  signedZeros: true,
 };
 
 /**
  * Checks `got` against `want` as `c.check` says; `scale` (the case over absolute values) bounds
  * the terms of accumulated outputs. Throws with the case's label and the first bad element.
  */
-export function compareOutputs(c: KernelCase, got: TypedArray, want: TypedArray, scale: TypedArray | null, tol: Record<'float32' | 'float64', Tolerance>): void {
+export function compareOutputs(c: KernelCase, got: TypedArray, want: TypedArray, scale: TypedArray | null, tol: Tolerances): void {
   const fail = (msg: string) => {
     throw new Error(`${c.label}: ${msg}`);
   };
   if (got.length !== want.length) fail(`${got.length} elements, the reference has ${want.length}`);
   const t = want instanceof Float32Array ? tol.float32 : tol.float64;
+  const same = (a: number, e: number) => (tol.signedZeros ? Object.is(a, e) : a === e || (Number.isNaN(a) && Number.isNaN(e)));
   for (let i = 0; i < want.length; i++) {
     const a = got[i]!;
     const e = want[i]!;
-    if (Object.is(a, e)) continue;
+    if (same(a, e)) continue;
     if (c.check === 'exact' || !(want instanceof Float32Array || want instanceof Float64Array)) fail(`element ${i}: got ${a}, the reference has ${e} (must be identical)`);
     if (Number.isNaN(a) || Number.isNaN(e)) fail(`element ${i}: got ${a}, the reference has ${e}`);
-    const bound = c.check === 'accumulated' ? t.accumulated * Math.max(Math.abs(scale![i]!), Number.MIN_VALUE) : t.elementwise * Math.abs(e);
+    const bound = c.check === 'accumulated' ? t.accumulated * Math.max(Math.abs(scale![i]!), Number.MIN_VALUE) : t.elementwise * Math.abs(e) + t.elementwiseAbs;
     if (!(Math.abs(a - e) <= bound)) fail(`element ${i}: got ${a}, the reference has ${e} (|diff| ${Math.abs(a - e)} > ${bound})`);
   }
 }
 
 /** Runs `c` on backend `name` and on the reference; compares. */
-export function expectMatchesReference(name: string, c: KernelCase, tol = TOLERANCE): void {
+export function expectMatchesReference(name: string, c: KernelCase, tol: Tolerances = CPU_TOLERANCES): void {
   const want = runCase('reference', c);
   const got = runCase(name, c);
   const scale = c.check === 'accumulated' ? runCase('reference', absCase(c)) : null;

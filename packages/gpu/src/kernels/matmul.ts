@@ -7,6 +7,7 @@ import { coalesce, convertTo, dot, lit, unravel } from '../codegen.js';
 import type { GpuStorage } from '../storage.js';
 import { storageOf } from '../storage.js';
 import { checkDType, type GpuBackend } from './common.js';
+import { fill } from './elementwise.js';
 
 const BLOCK = 256;
 
@@ -24,6 +25,8 @@ export function matmul(b: GpuBackend, a: TensorInfo, bm: TensorInfo, outDtype: D
   const B = batchShape.reduce((p, q) => p * q, 1);
   const n = B * M * N;
   if (n === 0) return b.wrap(outDtype, 0, new Float32Array(0));
+  // An empty sum (K = 0) is zero; the operands are empty storages, which gpu.js cannot take as arguments.
+  if (K === 0) return fill(b, n, 0, outDtype);
   const batch = coalesce(batchShape, [a.strides.slice(0, nd - 2), bm.strides.slice(0, nd - 2)]);
   const [as0, as1] = [a.strides[nd - 2]!, a.strides[nd - 1]!];
   const [bs0, bs1] = [bm.strides[nd - 2]!, bm.strides[nd - 1]!];
@@ -51,7 +54,7 @@ ${unravel('t0', batch.dims, 'c')}
 const ia = ${dot('oa', 'c', batch.strides[0]!)} + t1 * ${lit(as0)};
 const ib = ${dot('ob', 'c', batch.strides[1]!)} + t2 * ${lit(bs1)};
 let acc = 0.0;
-${K === 0 ? '' : kLoop}
+${kLoop}
 return ${convertTo(outDtype, 'acc')};
 }`;
   }, [as.data, a.offset, bs.data, bm.offset]);
