@@ -11,7 +11,7 @@ export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorCon
 export { createCpuBackend, type CpuBackendOptions } from './cpu/index.js';
 export { getNumThreads, setNumThreads, threadsSupported } from './cpu/gemm/threads.js';
 export { createReferenceBackend } from './reference/index.js';
-// Registering the built-in backends ('cpu', 'reference'), each created on first use.
+// The built-in backends register themselves ('cpu', 'reference'), each created on first use.
 import './cpu/register.js';
 import './reference/register.js';
 export { Generator, defaultGenerator, manualSeed, permutation } from './random.js';
