@@ -97,12 +97,58 @@ export interface KernelSignatures {
 
 export type KernelName = keyof KernelSignatures;
 
+/** The scalar settings of one Adam/AdamW step (PyTorch's rule; `step` counts from 1). */
+export interface AdamScalars {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** AdamW: decay θ by (1 - lr·weightDecay) instead of adding weightDecay·θ to the gradient. */
+  readonly decoupled: boolean;
+  readonly amsgrad: boolean;
+  readonly maximize: boolean;
+  readonly step: number;
+}
+
+/**
+ * Fused kernels: a chain of primitive work done in one or two passes. They are optional: the op
+ * that uses one falls back to its composition of primitive kernels (its readable definition)
+ * where a backend has none, so a new backend works without them. Parity tests compare each
+ * backend's fused kernels with the reference backend's.
+ */
+export interface FusedKernelSignatures {
+  /**
+   * Training-mode batch normalization of x [N, C, ...] with the statistics of the batch:
+   * y = (x - mean) / sqrt(var + eps) * weight + bias, with the per-channel mean and biased
+   * variance over every dim but 1. weight and bias ([C]) may be null. Returns
+   * [y (x's shape), mean [C], var [C], invStd [C] = 1 / sqrt(var + eps)], all of x's dtype.
+   */
+  BatchNormTrain: (x: TensorInfo, weight: TensorInfo | null, bias: TensorInfo | null, eps: number) => [Storage, Storage, Storage, Storage];
+  /**
+   * The gradients of BatchNormTrain for dy, given its mean and invStd: with x̂ = (x - mean) invStd
+   * and g = dy * weight, dx = invStd (g - mean(g) - x̂ mean(g x̂)), dweight = Σ dy x̂, dbias = Σ dy.
+   * Returns [dx, dweight [C], dbias [C]].
+   */
+  BatchNormTrainGrad: (dy: TensorInfo, x: TensorInfo, mean: TensorInfo, invStd: TensorInfo, weight: TensorInfo | null) => [Storage, Storage, Storage];
+  /**
+   * One Adam step in place: param, expAvg, expAvgSq (and maxExpAvgSq with amsgrad), all
+   * contiguous, of one shape and dtype, with grad of that shape (any layout).
+   */
+  AdamStep: (param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars) => void;
+}
+
+export type FusedKernelName = keyof FusedKernelSignatures;
+
+/** Every kernel's signature, primitive and fused. */
+export type AllKernelSignatures = KernelSignatures & FusedKernelSignatures;
+
 /**
  * One implementation of every kernel of {@link KernelSignatures}: what `defineBackend` takes.
  * Being a mapped type over `KernelName`, a table that lacks a kernel (or has one with the wrong
  * signature) does not compile, so a backend cannot be defined half-finished.
  */
-export type KernelTable = { readonly [K in KernelName]: KernelSignatures[K] };
+export type KernelTable = { readonly [K in KernelName]: KernelSignatures[K] } & { readonly [K in FusedKernelName]?: FusedKernelSignatures[K] };
 
 /**
  * A backend owns storage and runs kernels on it. The CPU backend is the reference; a device

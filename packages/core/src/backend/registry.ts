@@ -1,4 +1,4 @@
-import type { Backend, KernelName, KernelSignatures, KernelTable } from './backend.js';
+import type { AllKernelSignatures, Backend, FusedKernelName, KernelName, KernelTable } from './backend.js';
 
 export type { KernelTable } from './backend.js';
 
@@ -122,13 +122,23 @@ export function getBackendName(): string {
 }
 
 /** Runs kernel `kernel` of `backend` (a backend registered with {@link defineBackend}). */
-export function runKernel<K extends KernelName>(
+export function runKernel<K extends KernelName | FusedKernelName>(
   backend: Backend,
   kernel: K,
-  ...args: Parameters<KernelSignatures[K]>
-): ReturnType<KernelSignatures[K]> {
+  ...args: Parameters<AllKernelSignatures[K]>
+): ReturnType<AllKernelSignatures[K]> {
   const table = tables.get(backend);
   if (!table) throw new Error(`runKernel: backend '${backend.name}' is not registered (defineBackend registers a backend with its kernels)`);
-  const fn = table[kernel] as unknown as (...a: Parameters<KernelSignatures[K]>) => ReturnType<KernelSignatures[K]>;
+  const fn = table[kernel] as unknown as ((...a: Parameters<AllKernelSignatures[K]>) => ReturnType<AllKernelSignatures[K]>) | undefined;
+  if (!fn) throw new Error(`runKernel: backend '${backend.name}' has no kernel '${kernel}' (a fused kernel: check hasKernel first)`);
   return fn(...args);
+}
+
+/**
+ * Whether `backend` implements `kernel`: always true for primitive kernels, and for fused ones
+ * (FusedKernelSignatures) when the backend provides them. Ops with a fused path ask this and
+ * otherwise compose primitive kernels.
+ */
+export function hasKernel(backend: Backend, kernel: KernelName | FusedKernelName): boolean {
+  return typeof tables.get(backend)?.[kernel] === 'function';
 }

@@ -18,11 +18,6 @@ export function geometry(xShape: readonly number[], wShape: readonly number[], y
   };
 }
 
-/** Output spatial size of a convolution (the op layer has already checked it is positive). */
-export function convOutputSize(size: number, k: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
-  return Math.floor((size + padBefore + padAfter - dilation * (k - 1) - 1) / stride) + 1;
-}
-
 /** Output columns ox whose input column ox*sw + off lies inside [0, W). */
 export function validRange(off: number, sw: number, W: number, Wo: number): [number, number] {
   const lo = Math.min(Wo, Math.max(0, Math.ceil(-off / sw)));

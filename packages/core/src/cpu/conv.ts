@@ -11,14 +11,13 @@
  */
 import type { Backend, Conv2dParams, Storage, TensorInfo } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
-import { convOutputSize, type Geometry, geometry, isPointwise } from './conv-geometry.js';
+import { type Geometry, geometry, isPointwise } from './conv-geometry.js';
 import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './depthwise.js';
 import { contiguousFloats } from './contiguous.js';
 import { type FloatArray, gemm } from './gemm.js';
 import { col2imAdd, copyRows, im2col } from './im2col.js';
 import { allocFor, type CpuStorage, releaseScratch } from './storage.js';
 
-export { convOutputSize } from './conv-geometry.js';
 
 /** Most column-matrix elements one chunk of images may use (16 MiB of float32). */
 const COLS_CAP = 1 << 22;
@@ -58,8 +57,8 @@ class Scratch {
 export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2dParams): Storage {
   const [N, , H, W] = x.shape as [number, number, number, number];
   const [K, , kh, kw] = w.shape as [number, number, number, number];
-  const Ho = convOutputSize(H, kh, p.stride[0], p.padding[0], p.padding[1], p.dilation[0]);
-  const Wo = convOutputSize(W, kw, p.stride[1], p.padding[2], p.padding[3], p.dilation[1]);
+  const Ho = p.outHeight;
+  const Wo = p.outWidth;
   const g = geometry(x.shape, w.shape, [N, K, Ho, Wo], p);
   const xd = contiguousFloats(backend, x);
   const wd = contiguousFloats(backend, w);

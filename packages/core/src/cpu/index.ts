@@ -2,6 +2,8 @@ import type { Backend, Storage } from '../backend/backend.js';
 import { defineBackend, type KernelTable } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { assign, binary, copy, fill, unary, where } from './elementwise.js';
+import { adamStep } from './adam.js';
+import { batchNormTrain, batchNormTrainGrad } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
@@ -60,6 +62,10 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
     Conv2dBackpropInput: (dy, w, shape, p) => conv2dBackpropInput(backend, dy, w, shape, p),
     Conv2dBackpropFilter: (x, dy, shape, p) => conv2dBackpropFilter(backend, x, dy, shape, p),
     PoolArgMax: (x, rows, cols) => poolArgMax(backend, x, rows, cols),
+    // Fused kernels (optional in a KernelTable; the ops compose primitives without them).
+    BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
+    BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
+    AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
   };
   return defineBackend(backend, kernels);
 }

@@ -3,13 +3,15 @@
  * a mean and a biased variance written with differentiable ops, so gradients of every order
  * flow through the statistics without a hand-written backward.
  */
-import { noGrad } from '../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
+import { record } from '../autograd/record.js';
+import { hasKernel, runKernel } from '../backend/registry.js';
 import { fmt, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { copyInto } from './inplace.js';
-import { mean } from './reduce.js';
+import { mean, sum } from './reduce.js';
 import { rsqrt } from './unary.js';
-import { checkFloating, checkTensor, commonBackend } from './util.js';
+import { checkFloating, checkTensor, commonBackend, wrap } from './util.js';
 
 /** (x - mean) / sqrt(var + eps) over `axes`, with the biased variance, as every norm here uses. */
 function standardize(x: Tensor, axes: number[], eps: number): { y: Tensor; mean: Tensor; var: Tensor } {
@@ -91,14 +93,64 @@ export function batchNorm(
     return x.mul(scale).add(shift);
   }
   if (n <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
-  const { y, mean: m, var: v } = standardize(x, axes, eps);
+  // The fused kernels take weight and bias of x's dtype; mixed dtypes promote through the ops.
+  const fused = [weight, bias].every((t) => !t || t.dtype === x.dtype) && hasKernel(x.backend, 'BatchNormTrain') && hasKernel(x.backend, 'BatchNormTrainGrad');
+  const { y, mean: m, var: v } = fused ? batchNormTrain(x, weight, bias, eps, axes) : standardizeAffine(x, axes, eps, w, b);
   const c = [x.shape[1]!];
   noGrad(() => {
     if (runningMean) updateInPlace(op, 'runningMean', runningMean, runningMean.mul(1 - momentum).add(m.reshape(c).mul(momentum)));
     // PyTorch keeps the unbiased (n - 1) variance in the running estimate.
     if (runningVar) updateInPlace(op, 'runningVar', runningVar, runningVar.mul(1 - momentum).add(v.reshape(c).mul((momentum * n) / (n - 1))));
   });
-  return affine(y, w, b);
+  return y;
+}
+
+/** Training-mode batch norm written with ops: the readable definition, and the mixed-dtype path. */
+function standardizeAffine(x: Tensor, axes: number[], eps: number, w: Tensor | null, b: Tensor | null): { y: Tensor; mean: Tensor; var: Tensor } {
+  const { y, mean: m, var: v } = standardize(x, axes, eps);
+  return { y: affine(y, w, b), mean: m, var: v };
+}
+
+/**
+ * Training-mode batch norm through the fused kernels: one kernel computes y and the batch
+ * statistics, and the first-order backward is one more. When the backward itself is recorded
+ * (createGraph), the gradient is written with ops instead, recomputing the statistics from x,
+ * so that it can be differentiated again. Both give the gradient of the same function:
+ * with x̂ = (x - mean) / sqrt(var + eps) and g = dy * weight,
+ *   dx = (g - mean(g) - x̂ mean(g x̂)) / sqrt(var + eps),  dweight = Σ dy x̂,  dbias = Σ dy.
+ */
+function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, axes: number[]): { y: Tensor; mean: Tensor; var: Tensor } {
+  const backend = x.backend;
+  const [ys, ms, vs, is] = runKernel(backend, 'BatchNormTrain', x, weight, bias, eps);
+  const C = x.shape[1]!;
+  const m = wrap(ms, [C]);
+  const v = wrap(vs, [C]);
+  const invStd = wrap(is, [C]);
+  const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
+  const y = record('batchNorm', wrap(ys, x.shape), inputs, (dy) => {
+    let dx: Tensor;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (!isGradEnabled()) {
+      const [dxs, dws, dbs] = runKernel(backend, 'BatchNormTrainGrad', dy, x, m, invStd, weight);
+      dx = wrap(dxs, x.shape);
+      dw = wrap(dws, [C]);
+      db = wrap(dbs, [C]);
+    } else {
+      const w = perChannel('batchNorm', 'weight', weight, x);
+      const { y: xhat, var: batchVar } = standardize(x, axes, eps);
+      const inv = rsqrt(batchVar.add(eps));
+      const g = w ? dy.mul(w) : dy;
+      dx = inv.mul(g.sub(mean(g, axes, true)).sub(xhat.mul(mean(g.mul(xhat), axes, true))));
+      dw = sum(dy.mul(xhat), axes);
+      db = sum(dy, axes);
+    }
+    const grads: (Tensor | null)[] = [dx];
+    if (weight) grads.push(dw);
+    if (bias) grads.push(db);
+    return grads;
+  });
+  return { y, mean: m, var: v };
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Adam (adaptive moment estimation), with optional AMSGrad; the update AdamW shares. */
-import { type Tensor, maximum, zerosLike } from '@dynconv/core';
+import { adamStep_, hasKernel, type Tensor, maximum, zerosLike } from '@dynconv/core';
 import { type Rule, betaPair, boolean, nonNegative } from './check.js';
 import { type BaseOptions, Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
@@ -57,6 +57,7 @@ export const ADAM_STATE_KEYS: Record<string, 'tensor' | 'number'> = { step: 'num
  * documents since its AMSGrad pseudo-code was corrected in December 2024). Moments start at zero.
  */
 export function adamUpdate(p: Tensor, grad: Tensor, state: AdamState, group: ParamGroup<AdamOptions>, decoupled: boolean): void {
+  if (fusedAdam && canFuse(p, state, group.amsgrad)) return fusedAdamUpdate(p, grad, state, group, decoupled);
   const { lr, betas, eps, weightDecay, amsgrad, maximize } = group;
   const [beta1, beta2] = betas;
   let g = maximize ? grad.neg() : grad;
@@ -78,6 +79,40 @@ export function adamUpdate(p: Tensor, grad: Tensor, state: AdamState, group: Par
   const stepSize = lr / (1 - beta1 ** step);
   const denom = second.sqrt().div(Math.sqrt(1 - beta2 ** step)).add(eps);
   p.copy_(p.add(m.div(denom), -stepSize));
+}
+
+let fusedAdam = true;
+
+/**
+ * @internal Turns the fused update (one kernel pass per parameter, core's `adamStep_`) on or
+ * off; off, the rule above runs as tensor ops. Returns the old setting. Tests compare the two.
+ */
+export function setFusedAdam(on: boolean): boolean {
+  const old = fusedAdam;
+  fusedAdam = on;
+  return old;
+}
+
+const dense = (t: Tensor | undefined): boolean => t === undefined || t.isContiguous();
+
+/** The fused kernel takes dense tensors of one dtype; anything else runs the composed rule. */
+function canFuse(p: Tensor, state: AdamState, amsgrad: boolean): boolean {
+  const same = (t: Tensor | undefined) => t === undefined || t.dtype === p.dtype;
+  return hasKernel(p.backend, 'AdamStep') && p.isContiguous() && dense(state.expAvg) && dense(state.expAvgSq) && (!amsgrad || dense(state.maxExpAvgSq))
+    && same(state.expAvg) && same(state.expAvgSq) && same(state.maxExpAvgSq);
+}
+
+/** {@link adamUpdate} in one pass: the same rule, with the moments updated in place. */
+function fusedAdamUpdate(p: Tensor, grad: Tensor, state: AdamState, group: ParamGroup<AdamOptions>, decoupled: boolean): void {
+  const { lr, betas, eps, weightDecay, amsgrad, maximize } = group;
+  const step = (state.step ?? 0) + 1;
+  const m = (state.expAvg ??= zerosLike(p));
+  const v = (state.expAvgSq ??= zerosLike(p));
+  const vmax = amsgrad ? (state.maxExpAvgSq ??= zerosLike(p)) : null;
+  adamStep_(p, grad.isContiguous() ? grad : grad.contiguous(), m, v, vmax, {
+    lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled, amsgrad, maximize, step,
+  });
+  state.step = step;
 }
 
 const DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
