@@ -16,6 +16,8 @@ import { attachPool, CpuStorage } from './storage.js';
 export interface CpuBackendOptions {
   /** Most megabytes the buffer pool keeps for reuse (default: DYNCONV_POOL_MB, else 1024; 0 turns pooling off). */
   poolMB?: number;
+  /** Register the fused kernels (default true); false leaves the ops on their compositions of primitive kernels, for comparisons. */
+  fusedKernels?: boolean;
 }
 
 /** Most bytes the pool keeps for reuse: DYNCONV_POOL_MB (default 1024; 0 turns pooling off). */
@@ -62,10 +64,12 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
     Conv2dBackpropInput: (dy, w, shape, p) => conv2dBackpropInput(backend, dy, w, shape, p),
     Conv2dBackpropFilter: (x, dy, shape, p) => conv2dBackpropFilter(backend, x, dy, shape, p),
     PoolArgMax: (x, rows, cols) => poolArgMax(backend, x, rows, cols),
-    // Fused kernels (optional in a KernelTable; the ops compose primitives without them).
+  };
+  // Fused kernels (optional in a KernelTable; the ops compose primitives without them).
+  const fused: Partial<KernelTable> = {
     BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
   };
-  return defineBackend(backend, kernels);
+  return defineBackend(backend, options.fusedKernels === false ? kernels : { ...kernels, ...fused });
 }
