@@ -140,9 +140,11 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
   const { N, C, H, W, K, Ho, Wo, kh, kw, G, Kg, Cg } = g;
   const xd = contiguousFloats(backend, x);
   const dyd = contiguousFloats(backend, dy);
-  const dwS = alloc(backend, x.dtype, K * Cg * kh * kw);
+  const depthwise = Cg === 1 && G > 1;
+  // The GEMMs of the first chunk of images overwrite every element; the depthwise loops add.
+  const dwS = alloc(backend, x.dtype, K * Cg * kh * kw, depthwise || N === 0);
   const dw = dwS.data;
-  if (Cg === 1 && G > 1) {
+  if (depthwise) {
     depthwiseFilterGrad(xd, dyd, dw, g);
     return dwS.storage;
   }
@@ -160,12 +162,12 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
       const yOff = (n0 * K + gi * Kg) * HoWo;
       if (cols) for (let t = 0; t < m; t++) im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld);
       if (wide) for (let t = 0; t < m; t++) copyRows(dyd, yOff + t * K * HoWo, HoWo, wide, t * HoWo, ld, Kg, HoWo);
-      // dW_g += dy_g . columns^T, summed over the images of the chunk by the GEMM itself.
+      // dW_g (+)= dy_g . columns^T, summed over the images of the chunk by the GEMM itself.
       gemm({
         M: Kg, N: Ckk, K: ld, transA: false, transB: true,
         A: wide ?? dyd, aOffset: wide ? 0 : yOff, lda: ld,
         B: cols ?? xd, bOffset: cols ? 0 : xOff, ldb: ld,
-        C: dw, cOffset: gi * Kg * Ckk, ldc: Ckk, beta: 1,
+        C: dw, cOffset: gi * Kg * Ckk, ldc: Ckk, beta: n0 === 0 ? 0 : 1,
       });
     }
   }
