@@ -70,13 +70,14 @@ export const DEFAULTS = {
   dataset: 'mnist',
   model: 'dynamic',
   epochs: 1,
-  /** Training images (the first N of the 60000): what fits 5 minutes on 2 cores with the current CPU kernels. */
-  limit: 30000,
+  /** Training images: all 60,000 (one epoch, about 80 s on 2 cores since issue 11's CPU work). */
+  limit: undefined as number | undefined,
   batchSize: 64,
   optimizer: 'adamw',
   schedule: 'cosine',
   warmup: 100,
-  labelSmoothing: 0,
+  /** 0.1 with lr 0.01: 99.14% for seeds 0 and 1 in one epoch (0 and lr 0.006: 98.92%). */
+  labelSmoothing: 0.1,
   seed: 0,
   backend: 'cpu',
   trainFusion: 'kernel',
@@ -86,7 +87,7 @@ export const DEFAULTS = {
 export const OPTIMIZER_DEFAULTS: Record<OptimizerName, { lr: number; weightDecay: number }> = {
   sgd: { lr: 0.1, weightDecay: 5e-4 },
   adam: { lr: 3e-3, weightDecay: 0 },
-  adamw: { lr: 6e-3, weightDecay: 0.05 },
+  adamw: { lr: 0.01, weightDecay: 0.05 },
 };
 
 /** The text `--help` prints, and bad flags print after their message. */
@@ -115,7 +116,7 @@ Ctrl-C saves a checkpoint at the current step; --resume continues exactly from i
   --backend cpu|gpu                   compute backend (default cpu; gpu: gpu.js kernels, see --gpu-mode)
   --gpu-mode MODE                     with --backend gpu: auto, headlessgl, webasm or cpu (default auto:
                                       the fastest that works here, measured)
-  --limit N|all                       train on the first N training images (default ${DEFAULTS.limit})
+  --limit N|all                       train on the first N training images (default ${DEFAULTS.limit ?? 'all'})
   --test-limit N|all                  evaluate on the first N test images (default all)
   --train-fusion kernel|output        how dynamic convs compute while training (default ${DEFAULTS.trainFusion});
                                       evaluation always uses kernel fusion
