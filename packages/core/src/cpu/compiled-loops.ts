@@ -14,10 +14,10 @@
  */
 import type { DType, TypedArray } from '../dtype.js';
 import type { LoopPlan } from './loop-plan.js';
-import { erf, roundHalfEven, sigmoid } from './scalar-math.js';
+import { erf, reluFloat32, roundHalfEven, sigmoid } from './scalar-math.js';
 
 /** Helpers the expressions may call, passed into each compiled function. */
-const HELPERS = { erf, roundHalfEven, sigmoid };
+const HELPERS = { erf, reluFloat32, roundHalfEven, sigmoid };
 
 /** A unary loop: out[p] = f(x[...]) over the plan of one view. */
 export type UnaryLoop = (o: TypedArray, x: TypedArray, plan: LoopPlan) => void;
@@ -50,8 +50,11 @@ export function compiledLoopsActive(): boolean {
 const unaryCache = new Map<string, UnaryLoop>();
 const binaryCache = new Map<string, BinaryLoop>();
 
-/** Wraps an expression so a bool output stores 0/1 (a Uint8Array would wrap 256 to 0). */
-const store = (expr: string, out: DType) => (out === 'bool' ? `((${expr}) !== 0 ? 1 : 0)` : expr);
+/**
+ * Wraps an expression so a bool output stores 0/1 (a Uint8Array would wrap 256 to 0); not
+ * needed, and skipped, for expressions that only take the values 0 and 1 (`zeroOne`).
+ */
+const store = (expr: string, out: DType, zeroOne = false) => (out === 'bool' && !zeroOne ? `((${expr}) !== 0 ? 1 : 0)` : expr);
 
 /**
  * The unary loop for `expr` (JavaScript over `a`) from `inDtype` to `outDtype`. `key` names
@@ -63,7 +66,7 @@ export function compiledUnary(key: string, expr: string, inDtype: DType, outDtyp
   if (loop) return loop;
   const e = store(expr, outDtype);
   const src = `
-    const { erf, roundHalfEven, sigmoid } = helpers;
+    const { erf, reluFloat32, roundHalfEven, sigmoid } = helpers;
     return function unary_${key}(o, x, plan) {
       const outer = plan.outer[0], inner = plan.inner, s = plan.strides[0];
       let p = 0;
@@ -83,11 +86,11 @@ export function compiledUnary(key: string, expr: string, inDtype: DType, outDtyp
 }
 
 /** The binary loop for `expr` (JavaScript over `a` and `b`); as {@link compiledUnary}. */
-export function compiledBinary(key: string, expr: string, aDtype: DType, bDtype: DType, outDtype: DType): BinaryLoop {
+export function compiledBinary(key: string, expr: string, aDtype: DType, bDtype: DType, outDtype: DType, zeroOne = false): BinaryLoop {
   const id = `${key}|${aDtype}|${bDtype}|${outDtype}`;
   let loop = binaryCache.get(id);
   if (loop) return loop;
-  const e = store(expr, outDtype);
+  const e = store(expr, outDtype, zeroOne);
   // The common inner-stride pairs get their own loops: both contiguous, or one side broadcast
   // (stride 0, hoisted out of the loop). Anything else takes the general strided loop.
   const src = `

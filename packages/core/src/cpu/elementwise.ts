@@ -21,7 +21,7 @@ const UNARY: Record<UnaryKernelName, F1> = {
   Cos: Math.cos,
   Tanh: Math.tanh,
   Sigmoid: sigmoid,
-  Relu: (x) => (x < 0 ? 0 : x), // keeps NaN, like PyTorch
+  Relu: (x) => (x > 0 ? x : x === x ? 0 : x), // keeps NaN; -0 gives +0, like PyTorch
   Sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
   Erf: erf,
   Log1p: Math.log1p,
@@ -60,7 +60,7 @@ const UNARY_SRC: Record<UnaryKernelName, string> = {
   Cos: 'Math.cos(a)',
   Tanh: 'Math.tanh(a)',
   Sigmoid: 'sigmoid(a)',
-  Relu: '(a < 0 ? 0 : a)',
+  Relu: '(a > 0 ? a : a === a ? 0 : a)', // float64; other inputs use reluFloat32 (branch-free)
   Sign: '(a > 0 ? 1 : a < 0 ? -1 : a)',
   Erf: 'erf(a)',
   Log1p: 'Math.log1p(a)',
@@ -71,6 +71,9 @@ const UNARY_SRC: Record<UnaryKernelName, string> = {
   Round: 'roundHalfEven(a)',
 };
 
+/** Comparisons: their expressions give 0 or 1 (`+bool`, which compiles without a branch). */
+const ZERO_ONE = new Set<BinaryKernelName>(['Eq', 'Ne', 'Gt', 'Ge', 'Lt', 'Le']);
+
 const BINARY_SRC: Record<BinaryKernelName, string> = {
   Add: 'a + b',
   Sub: 'a - b',
@@ -79,12 +82,12 @@ const BINARY_SRC: Record<BinaryKernelName, string> = {
   Pow: 'Math.pow(a, b)',
   Maximum: '(a !== a || b !== b ? NaN : a > b ? a : b)',
   Minimum: '(a !== a || b !== b ? NaN : a < b ? a : b)',
-  Eq: '(a === b ? 1 : 0)',
-  Ne: '(a !== b ? 1 : 0)',
-  Gt: '(a > b ? 1 : 0)',
-  Ge: '(a >= b ? 1 : 0)',
-  Lt: '(a < b ? 1 : 0)',
-  Le: '(a <= b ? 1 : 0)',
+  Eq: '+(a === b)',
+  Ne: '+(a !== b)',
+  Gt: '+(a > b)',
+  Ge: '+(a >= b)',
+  Lt: '+(a < b)',
+  Le: '+(a <= b)',
 };
 
 /** bool outputs store 0/1; a typed Uint8Array would wrap 256 to 0, so normalise. */
@@ -144,7 +147,8 @@ const BOOL_BINARY = new Map<BinaryKernelName, F2>();
 export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, outDtype: DType): Storage {
   const out = allocFor(backend, outDtype, sizeOf(x.shape), false);
   if (compiledLoopsActive()) {
-    compiledUnary(name, UNARY_SRC[name], x.dtype, outDtype)(out.data, dataOf(x), loopPlan(x.shape, [x]));
+    const expr = name === 'Relu' && x.dtype !== 'float64' ? 'reluFloat32(a)' : UNARY_SRC[name];
+    compiledUnary(name, expr, x.dtype, outDtype)(out.data, dataOf(x), loopPlan(x.shape, [x]));
     return out;
   }
   let f = UNARY[name];
@@ -159,7 +163,7 @@ export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, ou
 export function binary(backend: Backend, name: BinaryKernelName, a: TensorInfo, b: TensorInfo, outDtype: DType): Storage {
   const out = allocFor(backend, outDtype, sizeOf(a.shape), false);
   if (compiledLoopsActive()) {
-    compiledBinary(name, BINARY_SRC[name], a.dtype, b.dtype, outDtype)(out.data, dataOf(a), dataOf(b), loopPlan(a.shape, [a, b]));
+    compiledBinary(name, BINARY_SRC[name], a.dtype, b.dtype, outDtype, ZERO_ONE.has(name))(out.data, dataOf(a), dataOf(b), loopPlan(a.shape, [a, b]));
     return out;
   }
   let f = BINARY[name];
