@@ -43,13 +43,31 @@ export function matmul(backend: Backend, a: TensorInfo, b: TensorInfo, outDtype:
   }
   const la = operandLayout(M, K, as0, as1);
   const lb = operandLayout(K, N, bs0, bs1);
+  // A product with fewer columns than the SIMD tile (8) wastes most of its lanes; its
+  // transpose, C^T = B^T A^T, has them as rows instead. Computed into a scratch block, then
+  // transposed into place (the same dot products, so the same values).
+  const thin = N < 8 && M >= 4 * N;
+  const scratch = thin ? (o instanceof Float32Array ? new Float32Array(M * N) : new Float64Array(M * N)) : null;
   for (let t = 0; t < aBatch.length; t++) {
     const A = la ? ad : packMatrix(ad, aBatch[t]!, M, K, as0, as1, o);
     const B = lb ? bd : packMatrix(bd, bBatch[t]!, K, N, bs0, bs1, o);
+    const a = { trans: la?.trans ?? false, X: A, off: la ? aBatch[t]! : 0, ld: la?.ld ?? K };
+    const b = { trans: lb?.trans ?? false, X: B, off: lb ? bBatch[t]! : 0, ld: lb?.ld ?? N };
+    if (scratch) {
+      gemm({
+        M: N, N: M, K,
+        transA: !b.trans, A: b.X, aOffset: b.off, lda: b.ld,
+        transB: !a.trans, B: a.X, bOffset: a.off, ldb: a.ld,
+        C: scratch, cOffset: 0, ldc: M, beta: 0,
+      });
+      const c0 = t * M * N;
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) o[c0 + i * N + j] = scratch[j * M + i]!;
+      continue;
+    }
     gemm({
       M, N, K,
-      transA: la?.trans ?? false, A, aOffset: la ? aBatch[t]! : 0, lda: la?.ld ?? K,
-      transB: lb?.trans ?? false, B, bOffset: lb ? bBatch[t]! : 0, ldb: lb?.ld ?? N,
+      transA: a.trans, A: a.X, aOffset: a.off, lda: a.ld,
+      transB: b.trans, B: b.X, bOffset: b.off, ldb: b.ld,
       C: o, cOffset: t * M * N, ldc: N, beta: 0,
     });
   }
