@@ -14,6 +14,7 @@ const NATIVE_RUN = 32;
 /** Unfolds one image's channel group (at `xOff`) into columns colOff.. of `cols` (row stride `ld`). */
 export function im2col(x: FloatArray, xOff: number, g: Geometry, cols: FloatArray, colOff: number, ld: number): void {
   const { Cg, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
+  if (sh === 1 && sw === 1 && W === Wo) return im2colSame(x, xOff, g, cols, colOff, ld);
   for (let c = 0; c < Cg; c++) {
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
@@ -36,6 +37,43 @@ export function im2col(x: FloatArray, xOff: number, g: Geometry, cols: FloatArra
             for (let ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * sw]!;
           }
           for (let ox = hi; ox < Wo; ox++) cols[dst + ox] = 0;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * {@link im2col} for stride 1 with output rows as long as input rows ('same'-style padding):
+ * for one tap, the valid output rows read consecutive input rows at one shift, so they are one
+ * block copy; the few columns that wrapped around a row edge are then zeroed.
+ */
+function im2colSame(x: FloatArray, xOff: number, g: Geometry, cols: FloatArray, colOff: number, ld: number): void {
+  const { Cg, H, W, kh, kw, Ho, Wo, pt, pl, dh, dw } = g;
+  for (let c = 0; c < Cg; c++) {
+    for (let i = 0; i < kh; i++) {
+      const oyLo = Math.min(Ho, Math.max(0, pt - i * dh)); // first row with iy >= 0
+      const oyHi = Math.max(oyLo, Math.min(Ho, H + pt - i * dh)); // past the last with iy < H
+      for (let j = 0; j < kw; j++) {
+        const rowBase = ((c * kh + i) * kw + j) * ld + colOff;
+        const offX = j * dw - pl;
+        const [lo, hi] = validRange(offX, 1, W, Wo);
+        for (let t = rowBase; t < rowBase + oyLo * Wo; t++) cols[t] = 0;
+        for (let t = rowBase + oyHi * Wo; t < rowBase + Ho * Wo; t++) cols[t] = 0;
+        if (oyHi === oyLo || hi === lo) {
+          for (let t = rowBase + oyLo * Wo; t < rowBase + oyHi * Wo; t++) cols[t] = 0;
+          continue;
+        }
+        // From the first valid element (row oyLo, column lo) to the last (row oyHi - 1, column hi - 1).
+        const d0 = rowBase + oyLo * Wo + lo;
+        const s0 = xOff + (c * H + oyLo - pt + i * dh) * W + offX + lo;
+        const n = (oyHi - oyLo - 1) * Wo + (hi - lo);
+        if (n >= NATIVE_RUN) cols.set(x.subarray(s0, s0 + n), d0);
+        else for (let t = 0; t < n; t++) cols[d0 + t] = x[s0 + t]!;
+        for (let oy = oyLo; oy < oyHi; oy++) {
+          const r = rowBase + oy * Wo;
+          for (let ox = 0; ox < lo; ox++) cols[r + ox] = 0;
+          for (let ox = hi; ox < Wo; ox++) cols[r + ox] = 0;
         }
       }
     }
