@@ -4,16 +4,18 @@
  * about twelve passes and as many temporaries per parameter). Arithmetic in float64,
  * stored in the parameter's dtype.
  */
-import type { AdamScalars, TensorInfo } from '../backend/backend.js';
+import type { AdamScalars, Backend, TensorInfo } from '../backend/backend.js';
+import { contiguousFloats } from './contiguous.js';
 import { dataOf } from './storage.js';
 
-export function adamStep(param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars): void {
+/** The state tensors are dense (the op checks); grad may have any layout (copied if strided). */
+export function adamStep(backend: Backend, param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars): void {
   const p = dataOf(param);
-  const g = dataOf(grad);
+  const g = contiguousFloats(backend, grad);
   const m = dataOf(expAvg);
   const v = dataOf(expAvgSq);
   const vmax = maxExpAvgSq ? dataOf(maxExpAvgSq) : null;
-  const [po, go, mo, vo] = [param.offset, grad.offset, expAvg.offset, expAvgSq.offset];
+  const [po, go, mo, vo] = [param.offset, 0, expAvg.offset, expAvgSq.offset];
   const xo = maxExpAvgSq?.offset ?? 0;
   const { lr, beta1, beta2, eps, weightDecay, decoupled, maximize, step } = s;
   const decay = decoupled ? 1 - lr * weightDecay : 1;

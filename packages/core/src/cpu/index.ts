@@ -69,7 +69,7 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
   const fused: Partial<KernelTable> = {
     BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
-    AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
+    AdamStep: (p, g, m, v, vmax, s) => adamStep(backend, p, g, m, v, vmax, s),
   };
   return defineBackend(backend, options.fusedKernels === false ? kernels : { ...kernels, ...fused });
 }

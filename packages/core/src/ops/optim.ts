@@ -17,7 +17,7 @@ import { checkTensor, commonBackend } from './util.js';
  * One Adam/AdamW step in place (PyTorch's rule, see `adamUpdate` in @dynconv/nn):
  * `param`, `expAvg`, `expAvgSq` (and `maxExpAvgSq` with amsgrad) are overwritten with their
  * new values. All tensors must have the parameter's shape and floating dtype, live on one
- * backend and be contiguous; the call must run with grad mode off (inside `noGrad`), since
+ * backend and be contiguous (grad may have any layout); the call must run with grad mode off (inside `noGrad`), since
  * in-place writes are not recorded.
  */
 export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, scalars: AdamScalars): void {
@@ -28,7 +28,7 @@ export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq:
     checkTensor(op, name, t);
     if (!shapesEqual(t.shape, param.shape)) throw new Error(`${op}: ${name} has shape ${fmt(t.shape)}, the parameter ${fmt(param.shape)}`);
     if (t.dtype !== param.dtype || !isFloating(t.dtype)) throw new Error(`${op}: ${name} is ${t.dtype}; every tensor must have the parameter's floating dtype (${param.dtype})`);
-    if (!isContiguous(t.shape, t.strides)) throw new Error(`${op}: ${name} of shape ${fmt(t.shape)} must be contiguous`);
+    if (name !== 'grad' && !isContiguous(t.shape, t.strides)) throw new Error(`${op}: ${name} of shape ${fmt(t.shape)} must be contiguous`);
   }
   if (scalars.amsgrad !== (maxExpAvgSq !== null)) throw new Error(`${op}: maxExpAvgSq must be given exactly when amsgrad is set`);
   if (!Number.isInteger(scalars.step) || scalars.step < 1) throw new Error(`${op}: step must be an integer >= 1, got ${scalars.step}`);

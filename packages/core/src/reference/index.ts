@@ -9,11 +9,13 @@
  * ```
  *
  * One file per family of kernels: elementwise.ts, reduce.ts, matmul.ts, indexing.ts, conv.ts,
- * pool.ts.
+ * pool.ts, and the fused kernels' definitions: batchnorm.ts, adam.ts.
  */
 import type { Backend, KernelTable, Storage } from '../backend/backend.js';
 import { defineBackend } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
+import { adamStep } from './adam.js';
+import { batchNormTrain, batchNormTrainGrad } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { assign, binary, copy, fill, unary, where } from './elementwise.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -40,6 +42,9 @@ export function referenceKernels(backend: Backend): KernelTable {
     Conv2dBackpropInput: (dy, w, shape, p) => conv2dBackpropInput(backend, dy, w, shape, p),
     Conv2dBackpropFilter: (x, dy, shape, p) => conv2dBackpropFilter(backend, x, dy, shape, p),
     PoolArgMax: (x, rows, cols) => poolArgMax(backend, x, rows, cols),
+    BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
+    BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
+    AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
   };
 }
 

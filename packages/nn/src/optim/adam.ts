@@ -109,7 +109,7 @@ function fusedAdamUpdate(p: Tensor, grad: Tensor, state: AdamState, group: Param
   const m = (state.expAvg ??= zerosLike(p));
   const v = (state.expAvgSq ??= zerosLike(p));
   const vmax = amsgrad ? (state.maxExpAvgSq ??= zerosLike(p)) : null;
-  adamStep_(p, grad.isContiguous() ? grad : grad.contiguous(), m, v, vmax, {
+  adamStep_(p, grad, m, v, vmax, {
     lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled, amsgrad, maximize, step,
   });
   state.step = step;
