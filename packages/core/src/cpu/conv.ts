@@ -13,6 +13,7 @@ import type { Backend, Conv2dParams, Storage, TensorInfo } from '../backend/back
 import type { DType } from '../dtype.js';
 import { type Geometry, geometry, isPointwise } from './conv-geometry.js';
 import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './depthwise.js';
+import { depthwise3x3FilterGrad, depthwise3x3Forward, depthwise3x3InputGrad, inputGradIs3x3, isDepthwise3x3 } from './depthwise3x3.js';
 import { contiguousFloats } from './contiguous.js';
 import { type FloatArray, gemm } from './gemm.js';
 import { col2imAdd, copyRows, im2col } from './im2col.js';
@@ -67,7 +68,8 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const outS = alloc(backend, x.dtype, N * K * Ho * Wo, depthwise);
   const out = outS.data;
   if (depthwise) {
-    depthwiseForward(xd, wd, out, g);
+    if (isDepthwise3x3(g)) depthwise3x3Forward(xd, wd, out, g);
+    else depthwiseForward(xd, wd, out, g);
     return outS.storage;
   }
   const HoWo = Ho * Wo;
@@ -105,7 +107,8 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
   const dxS = alloc(backend, dy.dtype, N * C * H * W);
   const dx = dxS.data;
   if (Cg === 1 && G > 1) {
-    depthwiseInputGrad(dyd, wd, dx, g);
+    if (inputGradIs3x3(g)) depthwise3x3InputGrad(dyd, wd, dx, g);
+    else depthwiseInputGrad(dyd, wd, dx, g);
     return dxS.storage;
   }
   const HoWo = Ho * Wo;
@@ -145,7 +148,8 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
   const dwS = alloc(backend, x.dtype, K * Cg * kh * kw, depthwise || N === 0);
   const dw = dwS.data;
   if (depthwise) {
-    depthwiseFilterGrad(xd, dyd, dw, g);
+    if (isDepthwise3x3(g)) depthwise3x3FilterGrad(xd, dyd, dw, g);
+    else depthwiseFilterGrad(xd, dyd, dw, g);
     return dwS.storage;
   }
   const HoWo = Ho * Wo;

@@ -1,0 +1,45 @@
+/**
+ * The unrolled depthwise 3x3 loops (cpu/depthwise3x3.ts) against the reference backend:
+ * forward, input and filter gradients over strides, asymmetric paddings, channel multipliers
+ * and map sizes, in float64 and float32.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { conv2d, Generator, grad, randn } from '../src/index.js';
+import { expectClose, runs } from './helpers/arbitraries.js';
+
+describe('depthwise 3x3 on the CPU = reference', () => {
+  it('forward and both gradients', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), mult: fc.integer({ min: 1, max: 2 }),
+          H: fc.integer({ min: 1, max: 7 }), W: fc.integer({ min: 1, max: 7 }), stride: fc.constantFrom(1, 2),
+          pad: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+          dtype: fc.constantFrom('float32', 'float64' as const), seed: fc.integer({ min: 0, max: 1e6 }),
+        }),
+        ({ N, C, mult, H, W, stride, pad, dtype, seed }) => {
+          // Explicit padding [top, bottom, left, right]; skip sizes whose output would be empty.
+          const Ho = Math.floor((H + pad[0] + pad[1] - 3) / stride) + 1;
+          const Wo = Math.floor((W + pad[2] + pad[3] - 3) / stride) + 1;
+          fc.pre(Ho >= 1 && Wo >= 1);
+          const run = (backend: string) => {
+            const g = new Generator(seed);
+            const x = randn([N, C, H, W], { generator: g, dtype, backend }).requiresGrad_();
+            const w = randn([C * mult, 1, 3, 3], { generator: g, dtype, backend }).requiresGrad_();
+            const y = conv2d(x, w, null, { stride, padding: pad as unknown as [number, number], groups: C });
+            const probe = randn(y.shape, { generator: g, dtype, backend });
+            const [dx, dw] = grad(y.mul(probe).sum(), [x, w]);
+            return [y, dx!, dw!].map((t) => Array.from(t.dataSync()));
+          };
+          const fast = run('cpu');
+          const ref = run('reference');
+          const [rt, at] = dtype === 'float64' ? [1e-12, 1e-12] : [1e-5, 1e-5];
+          fast.forEach((f, i) => expectClose(f, ref[i]!, rt, at));
+          expect(fast[0]!.length).toBe(N * C * mult * Ho * Wo);
+        },
+      ),
+      runs(2),
+    );
+  });
+});
