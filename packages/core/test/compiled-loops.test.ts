@@ -9,7 +9,7 @@ import { type BinaryKernelName, type DType, getBackend, runKernel, tensor, type 
 import { setCompiledLoops } from '../src/cpu/compiled-loops.js';
 import { broadcastPairArb, layoutArb, runs, shapeArb, values } from './helpers/arbitraries.js';
 
-const UNARY: UnaryKernelName[] = ['Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Sign', 'Erf', 'Log1p', 'Expm1', 'Reciprocal', 'Floor', 'Ceil', 'Round'];
+const UNARY: UnaryKernelName[] = ['Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Relu6', 'Sign', 'Erf', 'Log1p', 'Expm1', 'Reciprocal', 'Floor', 'Ceil', 'Round'];
 const BINARY: BinaryKernelName[] = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Maximum', 'Minimum', 'Eq', 'Ne', 'Gt', 'Ge', 'Lt', 'Le'];
 const DTYPES: DType[] = ['float32', 'float64', 'int32', 'bool'];
 

@@ -22,7 +22,7 @@ export interface TensorInfo {
 /** Elementwise one-input kernels. Each maps a strided input to a contiguous output. */
 export type UnaryKernelName =
   | 'Neg' | 'Exp' | 'Log' | 'Sqrt' | 'Rsqrt' | 'Abs' | 'Sin' | 'Cos' | 'Tanh' | 'Sigmoid'
-  | 'Relu' | 'Sign' | 'Erf' | 'Log1p' | 'Expm1' | 'Reciprocal' | 'Floor' | 'Ceil' | 'Round';
+  | 'Relu' | 'Relu6' | 'Sign' | 'Erf' | 'Log1p' | 'Expm1' | 'Reciprocal' | 'Floor' | 'Ceil' | 'Round';
 
 /** Elementwise two-input kernels; both inputs already have the output's shape (broadcast by views). */
 export type BinaryKernelName =

@@ -14,10 +14,10 @@
  */
 import type { DType, TypedArray } from '../dtype.js';
 import type { LoopPlan } from './loop-plan.js';
-import { erf, reluFloat32, roundHalfEven, sigmoid } from './scalar-math.js';
+import { erf, relu6Float32, reluFloat32, roundHalfEven, sigmoid } from './scalar-math.js';
 
 /** Helpers the expressions may call, passed into each compiled function. */
-const HELPERS = { erf, reluFloat32, roundHalfEven, sigmoid };
+const HELPERS = { erf, relu6Float32, reluFloat32, roundHalfEven, sigmoid };
 
 /** A unary loop: out[p] = f(x[...]) over the plan of one view. */
 export type UnaryLoop = (o: TypedArray, x: TypedArray, plan: LoopPlan) => void;
@@ -66,7 +66,7 @@ export function compiledUnary(key: string, expr: string, inDtype: DType, outDtyp
   if (loop) return loop;
   const e = store(expr, outDtype);
   const src = `
-    const { erf, reluFloat32, roundHalfEven, sigmoid } = helpers;
+    const { erf, relu6Float32, reluFloat32, roundHalfEven, sigmoid } = helpers;
     return function unary_${key}(o, x, plan) {
       const outer = plan.outer[0], inner = plan.inner, s = plan.strides[0];
       let p = 0;

@@ -22,6 +22,7 @@ const UNARY: Record<UnaryKernelName, F1> = {
   Tanh: Math.tanh,
   Sigmoid: sigmoid,
   Relu: (x) => (x > 0 ? x : x === x ? 0 : x), // keeps NaN; -0 gives +0, like PyTorch
+  Relu6: (x) => (x <= 0 ? 0 : x >= 6 ? 6 : x), // min(max(x, 0), 6); NaN stays NaN
   Sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
   Erf: erf,
   Log1p: Math.log1p,
@@ -61,6 +62,7 @@ const UNARY_SRC: Record<UnaryKernelName, string> = {
   Tanh: 'Math.tanh(a)',
   Sigmoid: 'sigmoid(a)',
   Relu: '(a > 0 ? a : a === a ? 0 : a)', // float64; other inputs use reluFloat32 (branch-free)
+  Relu6: '(a <= 0 ? 0 : a >= 6 ? 6 : a)', // float64; other inputs use relu6Float32
   Sign: '(a > 0 ? 1 : a < 0 ? -1 : a)',
   Erf: 'erf(a)',
   Log1p: 'Math.log1p(a)',
@@ -147,7 +149,7 @@ const BOOL_BINARY = new Map<BinaryKernelName, F2>();
 export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, outDtype: DType): Storage {
   const out = allocFor(backend, outDtype, sizeOf(x.shape), false);
   if (compiledLoopsActive()) {
-    const expr = name === 'Relu' && x.dtype !== 'float64' ? 'reluFloat32(a)' : UNARY_SRC[name];
+    const expr = x.dtype === 'float64' ? UNARY_SRC[name] : name === 'Relu' ? 'reluFloat32(a)' : name === 'Relu6' ? 'relu6Float32(a)' : UNARY_SRC[name];
     compiledUnary(name, expr, x.dtype, outDtype)(out.data, dataOf(x), loopPlan(x.shape, [x]));
     return out;
   }

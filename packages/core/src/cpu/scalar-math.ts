@@ -48,3 +48,13 @@ export function reluFloat32(x: number): number {
   const r = (x + Math.abs(x)) * 0.5;
   return r === r ? r : x === x ? 0 : x;
 }
+
+/**
+ * min(max(x, 0), 6) for values of float32 range, branch-free in the common case: with
+ * r = max(x, 0), min(r, 6) = r - max(r - 6, 0), exact for r < 2^24 (r - 6 is then exact in
+ * double); larger r, infinities and NaN take the rarely taken branch.
+ */
+export function relu6Float32(x: number): number {
+  const r = reluFloat32(x);
+  return r < 16777216 ? r - reluFloat32(r - 6) : r === r ? 6 : r;
+}

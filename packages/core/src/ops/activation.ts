@@ -1,11 +1,12 @@
 /** Activations composed from primitives; each inherits exact (and higher-order) gradients. */
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/record.js';
+import { runKernel } from '../backend/registry.js';
 import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { type Operand, maximum, minimum, where } from './binary.js';
 import { erf, expm1, log1p, exp, tanh } from './unary.js';
-import { checkFloating, checkTensor } from './util.js';
+import { checkFloating, checkTensor, wrap } from './util.js';
 
 /** x for x > 0, else negativeSlope * x. */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
@@ -72,7 +73,11 @@ export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
 export function relu6(x: Tensor): Tensor {
   checkTensor('relu6', 'x', x);
   if (x.dtype === 'bool') throw new Error('relu6: bool tensors are not supported');
-  return hardtanh(x, 0, 6);
+  if (!isFloating(x.dtype)) return hardtanh(x, 0, 6);
+  // Floats: one pass of the Relu6 kernel (MobileNets apply it to every activation); the same
+  // values and gradient as hardtanh(x, 0, 6).
+  const y = wrap(runKernel(x.backend, 'Unary', 'Relu6', x, x.dtype), x.shape);
+  return record('relu6', y, [x], (g) => [where(x.le(0), 0, where(x.ge(6), 0, g))]);
 }
 
 /** relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly inside). */

@@ -63,6 +63,7 @@ export const UNARY_FUNCTIONS: Record<UnaryKernelName, (x: number) => number> = {
   // exp(-x) overflowing to Infinity for very negative x still gives the right limit, 0.
   Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   Relu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0), // NaN stays NaN; -0 gives +0, as in PyTorch
+  Relu6: (x) => (Number.isNaN(x) ? x : Math.min(Math.max(x, 0), 6) + 0), // + 0 turns -0 into +0
   Sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), // 0 and NaN map to themselves
   Erf: erf,
   Log1p: Math.log1p,

@@ -168,15 +168,15 @@ export function expectMatchesReference(name: string, c: KernelCase, tol: Toleran
 // ---- elementwise ---------------------------------------------------------------------------
 
 export const UNARY_NAMES: readonly UnaryKernelName[] = [
-  'Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Sign', 'Erf', 'Log1p', 'Expm1', 'Reciprocal', 'Floor', 'Ceil', 'Round',
+  'Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Relu6', 'Sign', 'Erf', 'Log1p', 'Expm1', 'Reciprocal', 'Floor', 'Ceil', 'Round',
 ];
 /** Where each unary function is tested when values are not 'special' (away from poles and cuts). */
 export const UNARY_DOMAIN: Record<UnaryKernelName, Domain> = {
   Neg: 'real', Exp: 'real', Log: 'positive', Sqrt: 'positive', Rsqrt: 'positive', Abs: 'real', Sin: 'real', Cos: 'real', Tanh: 'real', Sigmoid: 'real',
-  Relu: 'real', Sign: 'real', Erf: 'real', Log1p: 'unit', Expm1: 'real', Reciprocal: 'nonzero', Floor: 'real', Ceil: 'real', Round: 'real',
+  Relu: 'real', Relu6: 'real', Sign: 'real', Erf: 'real', Log1p: 'unit', Expm1: 'real', Reciprocal: 'nonzero', Floor: 'real', Ceil: 'real', Round: 'real',
 };
 /** Unary kernels that keep integers integral: the ones tested on int32. */
-const INTEGER_UNARY: readonly UnaryKernelName[] = ['Neg', 'Abs', 'Sign', 'Relu', 'Floor', 'Ceil', 'Round'];
+const INTEGER_UNARY: readonly UnaryKernelName[] = ['Neg', 'Abs', 'Sign', 'Relu', 'Relu6', 'Floor', 'Ceil', 'Round'];
 
 /** Unary `name` over a generated input. */
 export function unaryCaseArb(o: CaseOptions, name: UnaryKernelName): fc.Arbitrary<KernelCase> {

@@ -29,6 +29,7 @@ const out = ax < 0.1 ? tp : (${x} < 0.0 ? -tl : tl);`,
   Sigmoid: (x) => `const se = Math.exp(-Math.abs(${x}));
 const out = ${x} >= 0.0 ? 1.0 / (1.0 + se) : se / (1.0 + se);`,
   Relu: (x) => `const out = ${x} < 0.0 ? 0.0 : ${x};`,
+  Relu6: (x) => `const out = ${x} < 0.0 ? 0.0 : (${x} > 6.0 ? 6.0 : ${x});`,
   Sign: (x) => `const out = ${x} > 0.0 ? 1.0 : (${x} < 0.0 ? -1.0 : ${x});`,
   // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), a Taylor series near 0 for relative accuracy.
   Erf: (x) => `const ax = Math.abs(${x});
