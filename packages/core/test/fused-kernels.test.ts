@@ -62,6 +62,25 @@ describe('fused kernels: cpu = reference', () => {
     );
   });
 
+  it('ChannelAffine over shapes and layouts', () => {
+    fc.assert(
+      fc.property(
+        bnShape.chain((shape) => fc.tuple(fc.constant(shape), fc.constantFrom<DType>('float32', 'float64')).chain(([s, dtype]) => fc.tuple(fc.constant(s), fc.constant(dtype), laidOut(s, dtype), fc.integer({ min: 0, max: 1e6 })))),
+        ([shape, dtype, x, seed]) => {
+          const C = shape[1]!;
+          const g = new Generator(seed);
+          const scale = randn([C], { generator: g, dtype });
+          const shift = randn([C], { generator: g, dtype });
+          const fast = wrapT(runKernel(getBackend('cpu'), 'ChannelAffine', x, scale, shift), shape).dataSync();
+          const slow = wrapT(runKernel(getBackend('reference'), 'ChannelAffine', onRef(x)!, onRef(scale)!, onRef(shift)!), shape).dataSync();
+          const [rt, at] = tol(dtype);
+          expectClose(fast, slow, rt, at);
+        },
+      ),
+      runs(),
+    );
+  });
+
   it('AdamStep over options, steps and grad layouts', () => {
     fc.assert(
       fc.property(
@@ -119,6 +138,27 @@ describe('batchNorm: fused path = composed path', () => {
         const fused = run('cpu');
         const plain = run('cpu-composed');
         fused.forEach((f, i) => expectClose(f, plain[i]!, 1e-10, 1e-11));
+      }),
+      runs(),
+    );
+  });
+});
+
+describe('batchNorm in eval mode: fused inference path = composed path', () => {
+  it('under noGrad, with and without weight and bias', () => {
+    fc.assert(
+      fc.property(bnShape, fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (shape, affine, seed) => {
+        const C = shape[1]!;
+        const run = (backend: string) => {
+          const g = new Generator(seed);
+          const x = randn(shape, { generator: g, dtype: 'float64', backend });
+          const rm = randn([C], { generator: g, dtype: 'float64', backend });
+          const rv = randn([C], { generator: g, dtype: 'float64', backend }).abs().add(0.1);
+          const w = affine ? randn([C], { generator: g, dtype: 'float64', backend }) : null;
+          const b = affine ? randn([C], { generator: g, dtype: 'float64', backend }) : null;
+          return Array.from(noGrad(() => batchNorm(x, rm, rv, w, b, false, 0.1, 1e-5)).dataSync());
+        };
+        expectClose(run('cpu'), run('cpu-composed'), 1e-13, 1e-13);
       }),
       runs(),
     );

@@ -135,6 +135,11 @@ export interface FusedKernelSignatures {
    * One Adam step in place: param, expAvg, expAvgSq (and maxExpAvgSq with amsgrad), all
    * contiguous, of one shape and dtype, with grad of that shape (any layout).
    */
+  /**
+   * y = x * scale[c] + shift[c] for x [N, C, ...] and per-channel scale and shift ([C]): an
+   * eval-mode BatchNorm in one pass. Returns y (contiguous, x's dtype).
+   */
+  ChannelAffine: (x: TensorInfo, scale: TensorInfo, shift: TensorInfo) => Storage;
   AdamStep: (param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars) => void;
 }
 

@@ -110,3 +110,22 @@ export function batchNormTrainGrad(backend: Backend, dy: TensorInfo, x: TensorIn
   }
   return [dx, dwS, dbS];
 }
+
+/** y = x * scale[c] + shift[c] per channel: eval-mode batch norm in one pass. */
+export function channelAffine(backend: Backend, x: TensorInfo, scale: TensorInfo, shift: TensorInfo): Storage {
+  const [N, C, S] = dims(x.shape);
+  const xd = contiguousFloats(backend, x);
+  const sc = contiguousFloats(backend, scale);
+  const sh = contiguousFloats(backend, shift);
+  const y = allocFor(backend, x.dtype, N * C * S, false);
+  const yd = y.data as FloatArray;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const a = sc[c]!;
+      const b = sh[c]!;
+      const base = (n * C + c) * S;
+      for (let s = 0; s < S; s++) yd[base + s] = xd[base + s]! * a + b;
+    }
+  }
+  return y;
+}

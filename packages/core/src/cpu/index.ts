@@ -3,7 +3,7 @@ import { defineBackend, type KernelTable } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { assign, binary, copy, fill, unary, where } from './elementwise.js';
 import { adamStep } from './adam.js';
-import { batchNormTrain, batchNormTrainGrad } from './batchnorm.js';
+import { batchNormTrain, batchNormTrainGrad, channelAffine } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
@@ -69,6 +69,7 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
   const fused: Partial<KernelTable> = {
     BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
+    ChannelAffine: (x, scale, shift) => channelAffine(backend, x, scale, shift),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(backend, p, g, m, v, vmax, s),
   };
   return defineBackend(backend, options.fusedKernels === false ? kernels : { ...kernels, ...fused });

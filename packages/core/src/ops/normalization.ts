@@ -90,6 +90,12 @@ export function batchNorm(
     // Per-channel scale and shift first (C values), then two passes over x instead of four.
     const scale = w ? rsqrt(rv.add(eps)).mul(w) : rsqrt(rv.add(eps));
     const shift = b ? b.sub(rm.mul(scale)) : rm.mul(scale).neg();
+    // Inference (nothing to differentiate): one pass of the fused kernel where the backend has it.
+    const needsGrad = isGradEnabled() && [x, scale, shift].some((t) => t.requiresGrad);
+    if (!needsGrad && scale.dtype === x.dtype && shift.dtype === x.dtype && hasKernel(x.backend, 'ChannelAffine')) {
+      const C = [x.shape[1]!];
+      return wrap(runKernel(x.backend, 'ChannelAffine', x, scale.reshape(C), shift.reshape(C)), x.shape);
+    }
     return x.mul(scale).add(shift);
   }
   if (n <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);

@@ -66,3 +66,10 @@ export function batchNormTrainGrad(backend: Backend, dy: TensorInfo, x: TensorIn
   }
   return [storageFrom(backend, x.dtype, dx), storageFrom(backend, x.dtype, sumDyXhat), storageFrom(backend, x.dtype, sumDy)];
 }
+
+/** y = x * scale[c] + shift[c], as the ChannelAffine kernel. */
+export function channelAffine(backend: Backend, x: TensorInfo, scale: TensorInfo, shift: TensorInfo): Storage {
+  const y: number[] = [];
+  for (const idx of indicesOf(x.shape)) y.push(read(x, idx) * read(scale, [idx[1]!]) + read(shift, [idx[1]!]));
+  return storageFrom(backend, x.dtype, y);
+}

@@ -15,7 +15,7 @@ import type { Backend, KernelTable, Storage } from '../backend/backend.js';
 import { defineBackend } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { adamStep } from './adam.js';
-import { batchNormTrain, batchNormTrainGrad } from './batchnorm.js';
+import { batchNormTrain, batchNormTrainGrad, channelAffine } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { assign, binary, copy, fill, unary, where } from './elementwise.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -44,6 +44,7 @@ export function referenceKernels(backend: Backend): KernelTable {
     PoolArgMax: (x, rows, cols) => poolArgMax(backend, x, rows, cols),
     BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
+    ChannelAffine: (x, scale, shift) => channelAffine(backend, x, scale, shift),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
   };
 }
