@@ -103,6 +103,7 @@ export function tidy<T>(fn: () => T): T {
     if (kept.has(t)) continue;
     if (!returned.has(t)) t.dispose();
     else if (parent) parent.push(t);
+    else t.storage.backend.leaveScope?.(t.storage); // no scope manages it any more
   }
   return result;
 }

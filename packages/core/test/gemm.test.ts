@@ -15,6 +15,7 @@ import { type JsBlocking } from '../src/cpu/gemm/js-kernel.js';
 import { type Blocking, F32_BLOCKING, F32_SHAPE, F64_BLOCKING, F64_SHAPE } from '../src/cpu/gemm/simd-gemm.js';
 import { type KernelShape, buildKernelModule, simdKernel } from '../src/cpu/gemm/simd-kernel.js';
 import { wasmApi } from '../src/cpu/gemm/wasm-api.js';
+import { wasmHeap } from '../src/cpu/wasm-heap.js';
 import { runs, values } from './helpers/arbitraries.js';
 
 type DT = 'float32' | 'float64';
@@ -114,6 +115,23 @@ const simd = (f: (g: GemmArgs) => boolean) => (g: GemmArgs) => {
   if (!f(g)) throw new Error('wasm SIMD path unavailable');
 };
 
+/**
+ * Runs `path` with A, B and C copied into the backend's wasm memory (where tensors live), so
+ * the driver packs the operands and updates C in place; C is copied back for the check.
+ */
+const inWasm = (path: (g: GemmArgs) => void) => (g: GemmArgs) => {
+  const heap = wasmHeap()!;
+  const move = (x: FloatArray): FloatArray => {
+    const v = heap.view(x instanceof Float32Array ? 'float32' : 'float64', x.length, false)!;
+    v.set(x);
+    expect(heap.addressOf(v)).toBeGreaterThanOrEqual(0);
+    return v;
+  };
+  const w = { ...g, A: move(g.A), B: move(g.B), C: move(g.C) };
+  path(w);
+  g.C.set(w.C);
+};
+
 /** Tiny blockings, so every loop of the drivers (row chunks, column/depth/row blocks) runs more than once. */
 const tinyBlockingArb: fc.Arbitrary<Blocking> = fc.record({
   mc: fc.integer({ min: 1, max: 12 }),
@@ -168,6 +186,16 @@ describe.each(['float32', 'float64'] as const)('gemm %s', (dt) => {
     );
   });
 
+  it('SIMD path with operands and C in wasm memory (packed and updated in place) matches the reference', () => {
+    // Tile multiples drawn often, so C is updated in place as well as through the workspace.
+    const tiles = fc.oneof(dimArb, fc.integer({ min: 1, max: 9 }).map((k) => 8 * k));
+    fc.assert(fc.property(caseArb({ M: tiles, N: tiles, K: dimArb }), (c) => check(materialize(c, dt), inWasm(simd(simdPath)), tol)), runs(15));
+    fc.assert(
+      fc.property(caseArb({ M: tiles, N: tiles, K: dimArb }), tinyBlockingArb, (c, blk) => check(materialize(c, dt), inWasm(simd((g) => simdPath(g, defaults.shape, blk))), tol)),
+      runs(10),
+    );
+  });
+
   it('SIMD kernels of other tile shapes match the reference', () => {
     const shapes = OTHER_SHAPES.filter((s) => s.elem === (dt === 'float32' ? 'f32' : 'f64'));
     fc.assert(
@@ -197,6 +225,7 @@ describe.each(['float32', 'float64'] as const)('gemm %s', (dt) => {
         const beta = transA === transB ? 1 : 0;
         const c: Case = { M, N, K, transA, transB, beta, aOffset: 3, bOffset: 1, cOffset: 2, aPad: 2, bPad: 0, cPad: 3, seed: M * N + K };
         check(materialize(c, dt), gemm, tol);
+        check(materialize(c, dt), inWasm(gemm), tol);
         if (transA && transB) check(materialize(c, dt), (g) => gemmPackedJs(g), tol);
       }
     }

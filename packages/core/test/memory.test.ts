@@ -219,7 +219,7 @@ describe('setBackend options and memory()', () => {
   });
 
   it('reports the backend name and the CPU backend\'s buffer-pool counters', () => {
-    expect(Object.keys(memory()).sort()).toEqual(['backend', 'hits', 'misses', 'pooledBytes']);
+    expect(Object.keys(memory()).sort()).toEqual(['backend', 'hits', 'misses', 'pooledBytes', 'wasmMemoryBytes', 'wasmTensorBytes']);
     expect(memory().backend).toBe('cpu');
   });
 });

@@ -172,6 +172,12 @@ export interface Backend {
    * Called once per storage, when the last tensor viewing it is disposed (see `memory.ts`).
    */
   dispose?(storage: Storage): void;
+  /**
+   * Called for the storage of a tensor that an outermost `tidy` returns, which from then on is
+   * left to the garbage collector: the CPU backend moves it out of its wasm memory, where only
+   * tensors with a managed lifetime live (cpu/wasm-heap.ts). Optional.
+   */
+  leaveScope?(storage: Storage): void;
   /** Live-memory counters (bytes, storages, textures...), reported by `memory()`. */
   memory?(): Record<string, number | string>;
   /** Applies the options of `setBackend(name, options)` to an existing backend. */

@@ -11,11 +11,24 @@
  * (memory.ts counts views), and only arrays this pool created are taken back (never a user's
  * array wrapped by `fromArray`). `take(..., zero = true)` clears a reused array, because some
  * kernels accumulate into their output; kernels that overwrite every element pass false.
+ *
+ * Fresh float arrays are placed in the backend's WebAssembly memory when it can hold tensors
+ * (wasm-heap.ts), so the GEMM and the SIMD elementwise kernels use them in place; but only
+ * inside a `tidy` scope, and up to the pool's cap. A block of wasm memory comes back only when
+ * its array is disposed or collected, and collected arrays are reported (FinalizationRegistry)
+ * only once the event loop turns: a synchronous loop that drops tensors without `tidy` would
+ * fill the memory. Tensors made in a scope are disposed by it (unless returned or kept), so
+ * their blocks come back on time; outside a scope, tensors keep ordinary arrays.
  */
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
+import { tidyDepth } from '../memory.js';
+import { wasmHeap } from './wasm-heap.js';
 
 /** Arrays at most this long live on V8's heap and are cheap to allocate: not pooled. */
 const MIN_POOLED = 32;
+
+/** Float arrays at least this long go to wasm memory (a per-channel bias of 8 channels does). */
+const MIN_IN_WASM = 8;
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
@@ -26,6 +39,9 @@ export interface PoolStats {
   /** Requests served from the pool / by a fresh allocation. */
   hits: number;
   misses: number;
+  /** Bytes of live tensor storage in the wasm memory (all CPU backends together), and the memory's size. */
+  wasmTensorBytes: number;
+  wasmMemoryBytes: number;
 }
 
 export class BufferPool {
@@ -35,8 +51,14 @@ export class BufferPool {
   hits = 0;
   misses = 0;
 
-  /** @param capBytes most bytes kept for reuse; arrays handed back beyond it are left to the GC. */
-  constructor(readonly capBytes: number) {}
+  /**
+   * @param capBytes most bytes kept for reuse; arrays handed back beyond it are left to the GC.
+   * @param inWasm place fresh float arrays in the wasm memory when it holds tensors.
+   */
+  constructor(
+    readonly capBytes: number,
+    readonly inWasm = true,
+  ) {}
 
   /** An array of `size` elements: reused when one is free, zeroed unless `zero` is false. */
   take(dtype: DType, size: number, zero = true): TypedArray {
@@ -50,11 +72,64 @@ export class BufferPool {
         return reused;
       }
       this.misses++;
-      const fresh = allocArray(dtype, size);
+      const fresh = this.fresh(dtype, size, zero);
       this.owned.add(fresh);
       return fresh;
     }
+    return size >= MIN_IN_WASM ? this.fresh(dtype, size, zero) : allocArray(dtype, size);
+  }
+
+  /**
+   * The array a tensor created from host values (`fromArray`) keeps: a float array is copied
+   * into wasm memory when it can be (one native copy, so that kernels can work on it in
+   * place), anything else is kept as given.
+   */
+  adopt(dtype: DType, data: TypedArray): TypedArray {
+    if (!this.inWasm || data.length < MIN_IN_WASM || (dtype !== 'float32' && dtype !== 'float64') || tidyDepth() === 0) return data;
+    const heap = wasmHeap();
+    if (!heap?.holdsTensors || heap.addressOf(data) >= 0) return data;
+    const arr = this.take(dtype, data.length, false);
+    if (heap.addressOf(arr) < 0) return data; // the memory is full: no gain from a copy
+    arr.set(data);
+    return arr;
+  }
+
+  /** A new array: in wasm memory for floats where it can be, else an ordinary typed array. */
+  private fresh(dtype: DType, size: number, zero: boolean): TypedArray {
+    if (this.inWasm && (dtype === 'float32' || dtype === 'float64') && tidyDepth() > 0) {
+      const heap = wasmHeap();
+      const v = heap && heap.tensorBytes + size * 8 <= this.capBytes ? heap.view(dtype, size, zero) : null;
+      if (v) return v;
+    }
     return allocArray(dtype, size);
+  }
+
+  /** Whether `arr` lies in the wasm memory. */
+  inWasmMemory(arr: TypedArray): boolean {
+    return (wasmHeap()?.addressOf(arr) ?? -1) >= 0;
+  }
+
+  /** A pooled array of `size` elements outside wasm memory (contents unspecified). */
+  takeOutsideWasm(dtype: DType, size: number): TypedArray {
+    const list = this.free.get(dtype)?.get(size);
+    for (let i = list ? list.length - 1 : -1; i >= 0; i--) {
+      const a = list![i]!;
+      if (this.inWasmMemory(a)) continue;
+      list!.splice(i, 1);
+      this.hits++;
+      this.bytes -= size * BYTES[dtype];
+      return a;
+    }
+    this.misses++;
+    const fresh = allocArray(dtype, size);
+    if (size > MIN_POOLED) this.owned.add(fresh);
+    return fresh;
+  }
+
+  /** Frees the wasm block of `arr` now; the caller guarantees nothing uses `arr` any more. */
+  freeWasm(arr: TypedArray): void {
+    this.owned.delete(arr);
+    wasmHeap()?.free(arr as Float32Array | Float64Array);
   }
 
   /** Hands an array back; arrays the pool did not create are ignored. */
@@ -85,6 +160,13 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return { pooledBytes: this.bytes, hits: this.hits, misses: this.misses };
+    const heap = wasmHeap();
+    return {
+      pooledBytes: this.bytes,
+      hits: this.hits,
+      misses: this.misses,
+      wasmTensorBytes: heap?.tensorBytes ?? 0,
+      wasmMemoryBytes: heap?.memory.buffer.byteLength ?? 0,
+    };
   }
 }

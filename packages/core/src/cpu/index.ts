@@ -18,6 +18,11 @@ export interface CpuBackendOptions {
   poolMB?: number;
   /** Register the fused kernels (default true); false leaves the ops on their compositions of primitive kernels, for comparisons. */
   fusedKernels?: boolean;
+  /**
+   * Keep float tensors' storage in the backend's WebAssembly memory where it is shared (default
+   * true unless DYNCONV_WASM_HEAP=0), so the GEMM and SIMD elementwise kernels use it in place.
+   */
+  wasmMemory?: boolean;
 }
 
 /** Most bytes the pool keeps for reuse: DYNCONV_POOL_MB (default 1024; 0 turns pooling off). */
@@ -39,14 +44,15 @@ function poolCapBytes(): number {
 export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions = {}): Backend {
   const backend: Backend = {
     name: backendName,
-    fromArray: (dtype: DType, data: TypedArray): Storage => new CpuStorage(backend, dtype, data),
+    fromArray: (dtype: DType, data: TypedArray): Storage => new CpuStorage(backend, dtype, pool.adopt(dtype, data)),
     readSync: (s: Storage) => (s as CpuStorage).data,
     read: async (s: Storage) => (s as CpuStorage).data,
     // Storage goes back to the pool when its last tensor is disposed (memory.ts counts views).
     dispose: (s: Storage) => (s as CpuStorage).release(pool),
+    leaveScope: (s: Storage) => (s as CpuStorage).leaveWasm(pool),
     memory: () => ({ ...pool.stats() }),
   };
-  const pool = new BufferPool(options.poolMB !== undefined ? options.poolMB * 2 ** 20 : poolCapBytes());
+  const pool = new BufferPool(options.poolMB !== undefined ? options.poolMB * 2 ** 20 : poolCapBytes(), options.wasmMemory ?? true);
   attachPool(backend, pool);
   const kernels: KernelTable = {
     Unary: (name, x, d) => unary(backend, name, x, d),

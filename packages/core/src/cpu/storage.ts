@@ -29,6 +29,19 @@ export class CpuStorage implements Storage {
     return this.arr === null;
   }
 
+  /**
+   * @internal Moves the elements out of the backend's wasm memory into an ordinary array and
+   * frees the block at once: for tensors whose lifetime no `tidy` scope manages any more.
+   */
+  leaveWasm(pool: BufferPool): void {
+    const a = this.arr;
+    if (a === null || !pool.inWasmMemory(a)) return;
+    const plain = pool.takeOutsideWasm(this.dtype, a.length);
+    plain.set(a);
+    this.arr = plain;
+    pool.freeWasm(a);
+  }
+
   /** @internal Gives the array back to the pool; the storage is unusable afterwards. */
   release(pool: BufferPool | undefined): void {
     const a = this.arr;

@@ -3,6 +3,8 @@
  *   for row chunks of C: for column blocks (NC): for depth blocks (KC): pack B;
  *     for row blocks (MC): pack A; one wasm call updates the MC x NC block of C.
  * C is computed in a workspace in wasm memory (copied in when beta = 1) and copied out once.
+ * Operands whose storage lies in wasm memory (tensors do, where it is shared: wasm-heap.ts)
+ * are packed where they are.
  * The first depth block overwrites the workspace when beta = 0, so it needs no clearing.
  * Operands are packed in two steps: copied into wasm memory with TypedArray.set (memcpy
  * speed), then a wasm function lays them out as panels; plain JS packing measured 1.5-2 ns per
@@ -14,6 +16,7 @@
 import type { FloatArray, GemmArgs } from '../gemm.js';
 import { roundUp } from './pack.js';
 import { type KernelShape, type PackFn, type SimdKernel, simdKernel } from './simd-kernel.js';
+import type { WasmHeap } from '../wasm-heap.js';
 
 /** 4x8 float32 tile: 8 v128 accumulators, 2 B vectors and 1 A splat fit x64's 16 vector registers. */
 export const F32_SHAPE: KernelShape = { elem: 'f32', mr: 4, nr: 8 };
@@ -40,16 +43,16 @@ const align64 = (bytes: number) => roundUp(bytes, 64);
 const WHOLE_OPERAND_CAP = 1 << 22;
 
 /**
- * The elements an operand copied whole occupies: `rows x depth`, element (r, k) at
+ * The elements an operand read whole occupies: `rows x depth`, element (r, k) at
  * r * sRow + k * sDepth, with `w`-row panels (the last one padded). `extent` elements are the
- * operand's own span; `padded` also covers what packing the padded last panel reads. Null when
- * the span is too large, or mostly gaps (a strided view), to copy whole.
+ * operand's own span; `padded` also covers what packing the padded last panel reads. `copy`
+ * says whether copying that span into wasm memory pays: not when it is too large, or mostly
+ * gaps (a strided view). An operand already in wasm memory is read whole in any case.
  */
-function wholeExtent(rows: number, depth: number, sRow: number, sDepth: number, w: number): { extent: number; padded: number } | null {
+function wholeExtent(rows: number, depth: number, sRow: number, sDepth: number, w: number): { extent: number; padded: number; copy: boolean } {
   const extent = (rows - 1) * sRow + (depth - 1) * sDepth + 1;
   const padded = (roundUp(rows, w) - 1) * sRow + (depth - 1) * sDepth + 1;
-  if (padded > WHOLE_OPERAND_CAP || padded > 4 * roundUp(rows, w) * depth) return null;
-  return { extent, padded };
+  return { extent, padded, copy: padded <= WHOLE_OPERAND_CAP && padded <= 4 * roundUp(rows, w) * depth };
 }
 
 /**
@@ -89,24 +92,52 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
   const aDepth = transA ? lda : 1;
   const bCol = transB ? ldb : 1;
   const bDepth = transB ? 1 : ldb;
-  const aWhole = wholeExtent(M, K, aRow, aDepth, mr);
-  const bWhole = wholeExtent(N, K, bCol, bDepth, nr);
+  // An operand whose storage already lies in wasm memory is packed in place; one elsewhere
+  // is copied in whole when that pays, else staged block by block. C in wasm memory, in whole
+  // tiles (M and N multiples of the tile: the kernel writes every tile it computes, so a
+  // partial one would spill past C's rows), is updated in place instead of in a workspace.
+  const aExt = wholeExtent(M, K, aRow, aDepth, mr);
+  const bExt = wholeExtent(N, K, bCol, bDepth, nr);
+  const aIn = inPlace(kern.heap, A, aOffset, aExt, E);
+  const bIn = inPlace(kern.heap, B, bOffset, bExt, E);
+  const cIn = M % mr === 0 && N % nr === 0 ? inPlace(kern.heap, C, cOffset, { padded: (M - 1) * ldc + N }, E) : -1;
+  const aCopy = aIn < 0 && aExt.copy;
+  const bCopy = bIn < 0 && bExt.copy;
+  const aRel = 0;
+  const bRel = aRel + align64(mcMax * kcMax * E);
+  const cRel = bRel + align64(kcMax * ncMax * E);
+  const stageRel = cRel + align64(cIn >= 0 ? 0 : mChunk * ncMax * E);
+  const aWholeRel = stageRel + align64(Math.max(mcMax, ncMax) * kcMax * E);
+  const bWholeRel = aWholeRel + align64(aCopy ? aExt.padded * E : 0);
+  const base = kern.reserve(bWholeRel + (bCopy ? bExt.padded * E : 0));
+  const [aAt, bAt, cAt, stageAt] = [base + aRel, base + bRel, base + cRel, base + stageRel];
+  const heap = E === 4 ? kern.heapF32 : kern.heapF64; // taken after the last growth
+  const aWholeAt = aIn >= 0 ? aIn : aCopy ? base + aWholeRel : null;
+  const bWholeAt = bIn >= 0 ? bIn : bCopy ? base + bWholeRel : null;
+  const packA: Packer = { heap, E, w: mr, contig: kern.packContigA, gather: kern.packGatherA, stageAt, whole: aWholeAt };
+  const packB: Packer = { heap, E, w: nr, contig: kern.packContigB, gather: kern.packGatherB, stageAt, whole: bWholeAt };
+  if (aCopy) copyWhole(A, aOffset, aExt, heap, aWholeAt! / E);
+  if (bCopy) copyWhole(B, bOffset, bExt, heap, bWholeAt! / E);
+  const packAt = (ic: number, pc: number) => pack(packA, A, aOffset, ic * aRow + pc * aDepth, aRow, aDepth, Math.min(MC, M - ic), Math.min(KC, K - pc), aAt);
+  const packBt = (jc: number, pc: number) => pack(packB, B, bOffset, jc * bCol + pc * bDepth, bCol, bDepth, Math.min(NC, N - jc), Math.min(KC, K - pc), bAt);
 
-  const aAt = 0;
-  const bAt = aAt + align64(mcMax * kcMax * E);
-  const cAt = bAt + align64(kcMax * ncMax * E);
-  const stageAt = cAt + align64(mChunk * ncMax * E);
-  const aWholeAt = stageAt + align64(Math.max(mcMax, ncMax) * kcMax * E);
-  const bWholeAt = aWholeAt + align64((aWhole?.padded ?? 0) * E);
-  kern.reserve(bWholeAt + (bWhole?.padded ?? 0) * E);
-  const heap = E === 4 ? kern.heapF32 : kern.heapF64;
-  const packA: Packer = { heap, E, w: mr, contig: kern.packContigA, gather: kern.packGatherA, stageAt, whole: aWhole && aWholeAt };
-  const packB: Packer = { heap, E, w: nr, contig: kern.packContigB, gather: kern.packGatherB, stageAt, whole: bWhole && bWholeAt };
-  if (aWhole) copyWhole(A, aOffset, aWhole, heap, aWholeAt / E);
-  if (bWhole) copyWhole(B, bOffset, bWhole, heap, bWholeAt / E);
+  if (cIn >= 0) {
+    for (let jc = 0; jc < N; jc += NC) {
+      for (let pc = 0; pc < K; pc += KC) {
+        packBt(jc, pc);
+        for (let ic = 0; ic < M; ic += MC) {
+          packAt(ic, pc);
+          const c = cIn + (ic * ldc + jc) * E;
+          kern.block(beta === 0 && pc === 0, aAt, bAt, c, Math.min(MC, M - ic) / mr, Math.min(NC, N - jc) / nr, Math.min(KC, K - pc), ldc * E);
+        }
+      }
+    }
+    return true;
+  }
 
-  // With one depth block, each MC-row stripe of C is finished by one block call: it is
-  // moved in and out while still in cache. Otherwise the chunk accumulates over depth blocks.
+  // Through the workspace. With one depth block, each MC-row stripe of C is finished by one
+  // block call: it is moved in and out while still in cache. Otherwise the chunk accumulates
+  // over depth blocks.
   const oneDepthBlock = K <= KC;
   for (let ib = 0; ib < M; ib += mChunk) {
     const mRows = Math.min(mChunk, M - ib);
@@ -118,12 +149,12 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
       if (beta === 1 && !oneDepthBlock) moveRows(C, cAtRow(0), ldc, heap, cAt / E, ncp, mRows, nc);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
-        pack(packB, B, bOffset, jc * bCol + pc * bDepth, bCol, bDepth, nc, kc, bAt);
+        packBt(jc, pc);
         for (let ic = 0; ic < mRows; ic += MC) {
           const mc = Math.min(MC, mRows - ic);
           const at = oneDepthBlock ? cAt : cAt + ic * ldw;
           if (beta === 1 && oneDepthBlock) moveRows(C, cAtRow(ic), ldc, heap, at / E, ncp, mc, nc);
-          pack(packA, A, aOffset, (ib + ic) * aRow + pc * aDepth, aRow, aDepth, mc, kc, aAt);
+          packAt(ib + ic, pc);
           kern.block(beta === 0 && pc === 0, aAt, bAt, at, Math.ceil(mc / mr), ncp / nr, kc, ldw);
           if (oneDepthBlock) moveRows(heap, at / E, ncp, C, cAtRow(ic), ldc, mc, nc);
         }
@@ -132,6 +163,18 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
     }
   }
   return true;
+}
+
+/**
+ * The byte address of element `off` of X when X lies in wasm memory and its padded span fits
+ * there (the packers may read up to `padded` elements; the extra lanes, which belong to
+ * whatever follows, only reach outputs that are discarded), else -1.
+ */
+function inPlace(heap: WasmHeap, X: FloatArray, off: number, ext: { padded: number }, E: number): number {
+  const at = heap.addressOf(X);
+  if (at < 0) return -1;
+  const first = at + off * E;
+  return heap.ensure(first + ext.padded * E) ? first : -1;
 }
 
 /** What packing one operand needs: the heap view, element size, panel width, wasm packers. */

@@ -1,10 +1,12 @@
 /**
  * The WebAssembly SIMD GEMM kernels: generated as bytes, compiled once per tile shape, and
- * kept with the memory that holds the packed operands and the C block they update.
+ * run on the backend's one wasm memory (wasm-heap.ts), which holds the packed operands, the C
+ * block they update and, where it is shared, the tensors themselves.
  */
 import { Code, ValType, assembleModule, type WasmFunction } from './wasm-assembler.js';
 import { BlockWorkers, getNumThreads, threadsSupported } from './threads.js';
-import { WASM_PAGE, type WasmMemory, wasmApi } from './wasm-api.js';
+import { WASM_PAGE, wasmApi } from './wasm-api.js';
+import { type WasmHeap, wasmHeap } from '../wasm-heap.js';
 
 /** Element type and register tile of a kernel. */
 export interface KernelShape {
@@ -207,7 +209,7 @@ function packGatherFunction(elem: 'f32' | 'f64', w: number): WasmFunction {
  * packContig/packGather for panel widths mr and nr (see {@link PackFn}); the memory is
  * imported as env.memory, `shared` for helper threads (threads.ts).
  */
-export function buildKernelModule(shape: KernelShape, shared = false): Uint8Array {
+export function buildKernelModule(shape: KernelShape, shared = false, maximumPages = SHARED_MAX_PAGES): Uint8Array {
   const widths = [...new Set([shape.mr, shape.nr])];
   return assembleModule({
     functions: [
@@ -216,17 +218,17 @@ export function buildKernelModule(shape: KernelShape, shared = false): Uint8Arra
       ...widths.map((w) => packContigFunction(shape.elem, w)),
       ...widths.map((w) => packGatherFunction(shape.elem, w)),
     ],
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? SHARED_MAX_PAGES : undefined, shared },
+    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
   });
 }
 
-/** Most pages a shared memory may grow to (1 GiB); it must declare a bound, unlike a private one. */
+/** Default bound of a shared memory (1 GiB); it must declare one, unlike a private one. */
 const SHARED_MAX_PAGES = 16384;
 
 /** Block calls of fewer multiply-adds than this (about 0.15 ms of work) run on one thread: waking a helper costs tens of microseconds, and measured slower below it. */
 const PARALLEL_MIN_MACS = 1 << 22;
 
-/** A compiled kernel with its memory; views are refreshed when the memory grows. */
+/** A compiled kernel on the backend's wasm memory (wasm-heap.ts). */
 export class SimdKernel {
   readonly blockAdd: BlockFn;
   readonly blockSet: BlockFn;
@@ -234,28 +236,22 @@ export class SimdKernel {
   readonly packGatherA: PackFn;
   readonly packContigB: PackFn;
   readonly packGatherB: PackFn;
-  private readonly memory: WasmMemory;
   private readonly workers: BlockWorkers | null;
-  private f32: Float32Array;
-  private f64: Float64Array;
 
   constructor(
     readonly shape: KernelShape,
     module: object,
-    shared: boolean,
+    readonly heap: WasmHeap,
   ) {
     const api = wasmApi()!;
-    this.memory = new api.Memory({ initial: 1, ...(shared ? { maximum: SHARED_MAX_PAGES, shared: true } : {}) });
-    const ex = new api.Instance(module, { env: { memory: this.memory } }).exports;
-    this.workers = shared ? new BlockWorkers(module, this.memory) : null;
+    const ex = new api.Instance(module, { env: { memory: heap.memory } }).exports;
+    this.workers = heap.shared && threadsSupported() ? new BlockWorkers(module, heap.memory) : null;
     this.blockAdd = ex['blockAdd'] as BlockFn;
     this.blockSet = ex['blockSet'] as BlockFn;
     this.packContigA = ex[`packContig${shape.mr}`] as PackFn;
     this.packGatherA = ex[`packGather${shape.mr}`] as PackFn;
     this.packContigB = ex[`packContig${shape.nr}`] as PackFn;
     this.packGatherB = ex[`packGather${shape.nr}`] as PackFn;
-    this.f32 = new Float32Array(this.memory.buffer);
-    this.f64 = new Float64Array(this.memory.buffer);
   }
 
   /**
@@ -273,23 +269,19 @@ export class SimdKernel {
     this.workers.run(fn, set, threads, aPack, bPack, c, mTiles, nTiles, kc, ldw, nr * kc * E, nr * E);
   }
 
-  /** Makes the memory at least `bytes` long; it is reused across calls and only grows. */
-  reserve(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (have >= bytes) return;
-    this.memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
-    this.f32 = new Float32Array(this.memory.buffer);
-    this.f64 = new Float64Array(this.memory.buffer);
+  /** The byte address of a scratch block of at least `bytes`, reused across calls. */
+  reserve(bytes: number): number {
+    return this.heap.scratch(bytes);
   }
 
-  /** The memory as float32 (valid until the next {@link reserve}). */
+  /** The memory as float32 (valid until the memory next grows). */
   get heapF32(): Float32Array {
-    return this.f32;
+    return this.heap.heapF32;
   }
 
-  /** The memory as float64 (valid until the next {@link reserve}). */
+  /** The memory as float64 (valid until the memory next grows). */
   get heapF64(): Float64Array {
-    return this.f64;
+    return this.heap.heapF64;
   }
 }
 
@@ -305,13 +297,11 @@ export function simdKernel(shape: KernelShape): SimdKernel | null {
   if (k === undefined) {
     k = null;
     const api = wasmApi();
-    // A shared memory where helper threads can exist, else (or if the engine refuses one) a private one.
-    for (const shared of threadsSupported() ? [true, false] : [false]) {
-      const bytes = buildKernelModule(shape, shared);
-      if (!api || !api.validate(bytes)) continue;
+    const heap = wasmHeap();
+    const bytes = heap && buildKernelModule(shape, heap.shared, heap.maxBytes / WASM_PAGE);
+    if (api && heap && bytes && api.validate(bytes)) {
       try {
-        k = new SimdKernel(shape, new api.Module(bytes), shared);
-        break;
+        k = new SimdKernel(shape, new api.Module(bytes), heap);
       } catch {
         k = null; // e.g. a content-security policy that forbids compiling wasm
       }

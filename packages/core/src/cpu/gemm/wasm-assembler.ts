@@ -1,6 +1,7 @@
 /**
  * A minimal WebAssembly binary assembler: just enough of the module format and instruction
- * set to emit the GEMM micro-kernels at run time, so no .wasm file or build step is needed.
+ * set to emit the GEMM micro-kernels and the SIMD elementwise loops at run time, so no .wasm
+ * file or build step is needed.
  * It writes bytes; it does not check types (WebAssembly.validate / compile does).
  */
 
@@ -74,6 +75,17 @@ export class Code {
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
+  i32LtU(): this { return this.op(0x49); }
+
+  // f32 scalars (the elementwise loops' tails).
+  f32Const(x: number): this {
+    this.op(0x43);
+    const b = new Uint8Array(Float32Array.of(x).buffer);
+    for (const v of b) this.bytes.push(v);
+    return this;
+  }
+  /** A scalar f32 instruction by its opcode (abs 0x8b, neg 0x8c, sqrt 0x91, add 0x92 ... max 0x97). */
+  f32Op(opcode: number): this { return this.op(opcode); }
 
   // Memory: offsets are byte constants added to the address on the stack.
   f32Load(offset = 0): this { this.op(0x2a); return this.memarg(2, offset); }
@@ -93,6 +105,9 @@ export class Code {
   }
 
   // Lane-wise float arithmetic.
+  /** A lane-wise f32x4 instruction by its SIMD opcode (abs 0xe0, neg 0xe1, sqrt 0xe3, add 0xe4 ... max 0xe9). */
+  f32x4Op(opcode: number): this { return this.simd(opcode); }
+  f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f64x2Add(): this { return this.simd(0xf0); }
