@@ -38,6 +38,6 @@ export { computeConv2dInfo, conv2d, convTranspose2d, type Conv2dInfo, type Conv2
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions, type PoolWithIndices } from './ops/pool.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
 export { dropout } from './ops/dropout.js';
-export { batchNorm, layerNorm, groupNorm } from './ops/normalization.js';
+export { batchNorm, channelAffine, layerNorm, groupNorm, type ChannelActivation } from './ops/normalization.js';
 export { adamStep_ } from './ops/optim.js';
 export { crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropyWithLogits, type Reduction, type LossOptions, type SmoothL1LossOptions, type BCEWithLogitsOptions, type NLLLossOptions, type CrossEntropyOptions } from './ops/loss.js';

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  adamStep_, type AdamScalars, batchNorm, createCpuBackend, type DType, Generator, getBackend, grad, hasKernel, noGrad, randn, runKernel, type Tensor, tensor, zeros,
+  adamStep_, type AdamScalars, batchNorm, channelAffine, type ChannelActivation, createCpuBackend, type DType, Generator, getBackend, grad, gradcheck, hasKernel, noGrad, randn, runKernel, type Tensor, tensor, tidy, zeros,
 } from '../src/index.js';
 import { expectClose, layoutArb, runs } from './helpers/arbitraries.js';
 
@@ -62,23 +62,60 @@ describe('fused kernels: cpu = reference', () => {
     );
   });
 
-  it('ChannelAffine over shapes and layouts', () => {
+  it('ChannelAffine over shapes, layouts, activations and a missing scale (JavaScript and SIMD loops)', () => {
+    // Channels with at least 8 values run the SIMD loop (tensors inside tidy live in wasm memory).
+    const shapes = fc.oneof(bnShape, fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 7 }), fc.integer({ min: 4, max: 9 })).map(([n, c, h, w]) => [n, c, h, w]));
+    const activation = fc.constantFrom<ChannelActivation>('none', 'relu', 'relu6');
     fc.assert(
       fc.property(
-        bnShape.chain((shape) => fc.tuple(fc.constant(shape), fc.constantFrom<DType>('float32', 'float64')).chain(([s, dtype]) => fc.tuple(fc.constant(s), fc.constant(dtype), laidOut(s, dtype), fc.integer({ min: 0, max: 1e6 })))),
-        ([shape, dtype, x, seed]) => {
-          const C = shape[1]!;
-          const g = new Generator(seed);
-          const scale = randn([C], { generator: g, dtype });
-          const shift = randn([C], { generator: g, dtype });
-          const fast = wrapT(runKernel(getBackend('cpu'), 'ChannelAffine', x, scale, shift), shape).dataSync();
-          const slow = wrapT(runKernel(getBackend('reference'), 'ChannelAffine', onRef(x)!, onRef(scale)!, onRef(shift)!), shape).dataSync();
-          const [rt, at] = tol(dtype);
-          expectClose(fast, slow, rt, at);
-        },
+        shapes.chain((shape) => fc.tuple(fc.constant(shape), fc.constantFrom<DType>('float32', 'float64')).chain(([s, dtype]) => fc.tuple(fc.constant(s), fc.constant(dtype), laidOut(s, dtype), fc.integer({ min: 0, max: 1e6 })))),
+        activation,
+        fc.boolean(),
+        ([shape, dtype, x, seed], act, hasScale) =>
+          tidy(() => {
+            const C = shape[1]!;
+            const g = new Generator(seed);
+            const scale = hasScale ? randn([C], { generator: g, dtype }) : null;
+            const shift = randn([C], { generator: g, dtype }).mul(3);
+            const xx = x.mul(1); // a copy made inside tidy: in wasm memory
+            const fast = wrapT(runKernel(getBackend('cpu'), 'ChannelAffine', xx, scale, shift, act), shape).dataSync();
+            const slow = wrapT(runKernel(getBackend('reference'), 'ChannelAffine', onRef(xx)!, onRef(scale), onRef(shift)!, act), shape).dataSync();
+            // Both round the product to x's dtype first, so they agree exactly.
+            expect(Array.from(fast)).toEqual(Array.from(slow));
+          }),
       ),
       runs(),
     );
+  });
+
+  it('channelAffine: the fused kernel gives the same bits as the composed ops, and gradients are checked', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.constantFrom<ChannelActivation>('none', 'relu', 'relu6'), fc.boolean(), (seed, act, hasScale) =>
+        tidy(() => {
+          const g = new Generator(seed);
+          const x = randn([2, 3, 4, 5], { generator: g }).mul(4);
+          const scale = hasScale ? randn([3], { generator: g }) : null;
+          const shift = randn([3], { generator: g });
+          const fused = noGrad(() => channelAffine(x, scale, shift, act)).dataSync();
+          const viaOps = noGrad(() => channelAffine(x.to('cpu-composed'), scale?.to('cpu-composed') ?? null, shift.to('cpu-composed'), act)).dataSync();
+          expect(Array.from(fused)).toEqual(Array.from(viaOps));
+          // float64, away from the kinks at 0 and 6
+          const x64 = randn([2, 3, 2, 2], { generator: g, dtype: 'float64' }).mul(0.5).add(2.5).requiresGrad_();
+          const s64 = randn([3], { generator: g, dtype: 'float64' }).requiresGrad_();
+          const b64 = randn([3], { generator: g, dtype: 'float64' }).mul(0.1).requiresGrad_();
+          expect(gradcheck((a, b, c) => channelAffine(a, b, c, act), [x64, s64, b64])).toBe(true);
+        }),
+      ),
+      runs(0.5),
+    );
+  });
+
+  it('channelAffine refuses bad arguments, naming them', () => {
+    const x = randn([2, 3, 4, 4]);
+    expect(() => channelAffine(x, null, randn([4]))).toThrow(/channelAffine: shift must have shape \[3\]/);
+    expect(() => channelAffine(x, randn([2]), randn([3]))).toThrow(/channelAffine: scale must have shape \[3\]/);
+    expect(() => channelAffine(x, null, randn([3]), 'gelu' as ChannelActivation)).toThrow(/channelAffine: activation must be/);
+    expect(() => channelAffine(randn([3]), null, randn([3]))).toThrow(/channelAffine: expects x of shape \[N, C, \.\.\.\]/);
   });
 
   it('AdamStep over options, steps and grad layouts', () => {

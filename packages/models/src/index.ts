@@ -15,6 +15,7 @@ export { DyInvertedResidual, DyMobile, dyMobile, type DyMobileOptions } from './
 export { DyInvertedResidualV3, dyMobilenetV3Small } from './dy/dy-mobilenet-v3.js';
 export { DyShuffleUnit, dyShufflenetV2, type DyShuffleNetV2Options } from './dy/dy-shufflenet-v2.js';
 export { torchvisionInit, withInit, type TorchvisionInitScheme } from './init.js';
+export { fuseForInference, fusionGroups } from './fuse.js';
 export { profile, type LayerProfile, type MacBreakdown, type ModelProfile } from './profile.js';
 export { createModel, MODELS, STATIC_DY_PAIRS, type ModelName } from './zoo.js';
 export { PAPER_TABLE, paperRow, paperSpeedup, TORCHVISION, type PaperRow, type TorchvisionFigures } from './paper-table.js';

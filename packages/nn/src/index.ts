@@ -17,6 +17,7 @@ export { Flatten, Identity } from './layers/shape.js';
 export { ChannelShuffle, channelShuffle } from './layers/channel-shuffle.js';
 export { Sequential, ModuleList } from './layers/containers.js';
 export { SqueezeExcitation } from './layers/squeeze-excitation.js';
+export { fuseConvBn, fuseModules } from './fuse-modules.js';
 export * from './optim/index.js';
 export * from './dynamic/index.js';
 export { encodeSafetensors, decodeSafetensors, type DecodedSafetensors } from './serialization/safetensors.js';

@@ -61,6 +61,26 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return m;
   }
 
+  /**
+   * Replaces the registered submodule `name` with `m` (PyTorch's `setattr(parent, name, m)`):
+   * in the registry, and wherever this module holds the old one in its own properties or in
+   * an array property (as Sequential does), so that `forward` calls the new one. Used by
+   * `fuseModules`. Returns the old module.
+   */
+  replaceModule(name: string, m: Module<never[], unknown>): Module<never[], unknown> {
+    const old = this.children_.get(name);
+    if (!old) throw new Error(`${this.constructor.name}.replaceModule: no submodule named '${name}' (have ${[...this.children_.keys()].join(', ') || 'none'})`);
+    if (!(m instanceof Module)) throw new Error(`${this.constructor.name}.replaceModule: '${name}' must be replaced by a Module, got ${typeof m}`);
+    this.children_.set(name, m);
+    const self = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(self)) {
+      const v = self[key];
+      if (v === old) self[key] = m; // readonly in TypeScript only
+      else if (Array.isArray(v)) v.forEach((e, i) => e === old && (v[i] = m));
+    }
+    return old;
+  }
+
   private checkName(name: string): void {
     if (!name || name.includes('.')) throw new Error(`${this.constructor.name}: invalid name ${JSON.stringify(name)} (non-empty, no dots)`);
     if (this.params.has(name) || this.buffersByName.has(name) || this.children_.has(name)) {

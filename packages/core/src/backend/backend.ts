@@ -117,6 +117,9 @@ export interface AdamScalars {
  * where a backend has none, so a new backend works without them. Parity tests compare each
  * backend's fused kernels with the reference backend's.
  */
+/** The activation a ChannelAffine kernel applies after its affine map. */
+export type ChannelActivation = 'none' | 'relu' | 'relu6';
+
 export interface FusedKernelSignatures {
   /**
    * Training-mode batch normalization of x [N, C, ...] with the statistics of the batch:
@@ -132,14 +135,16 @@ export interface FusedKernelSignatures {
    */
   BatchNormTrainGrad: (dy: TensorInfo, x: TensorInfo, mean: TensorInfo, invStd: TensorInfo, weight: TensorInfo | null) => [Storage, Storage, Storage];
   /**
+   * y = act(x * scale[c] + shift[c]) for x [N, C, ...] and per-channel scale and shift ([C];
+   * scale null: 1), act none, relu or relu6: an eval-mode BatchNorm, or a convolution's bias
+   * and activation, in one pass. For float32 the product is rounded to float32 before the sum
+   * (as `x.mul(scale).add(shift)` does). Returns y (contiguous, x's dtype).
+   */
+  ChannelAffine: (x: TensorInfo, scale: TensorInfo | null, shift: TensorInfo, activation: ChannelActivation) => Storage;
+  /**
    * One Adam step in place: param, expAvg, expAvgSq (and maxExpAvgSq with amsgrad), all
    * contiguous, of one shape and dtype, with grad of that shape (any layout).
    */
-  /**
-   * y = x * scale[c] + shift[c] for x [N, C, ...] and per-channel scale and shift ([C]): an
-   * eval-mode BatchNorm in one pass. Returns y (contiguous, x's dtype).
-   */
-  ChannelAffine: (x: TensorInfo, scale: TensorInfo, shift: TensorInfo) => Storage;
   AdamStep: (param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars) => void;
 }
 

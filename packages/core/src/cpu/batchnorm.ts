@@ -7,7 +7,8 @@
  *
  * x is viewed as [N, C, S] (S: the product of the spatial dims); statistics are per channel.
  */
-import type { Backend, Storage, TensorInfo } from '../backend/backend.js';
+import type { Backend, ChannelActivation, Storage, TensorInfo } from '../backend/backend.js';
+import { simdChannelAffine } from './simd-elementwise.js';
 import type { FloatArray } from './gemm.js';
 import { contiguousFloats } from './contiguous.js';
 import { allocFor } from './storage.js';
@@ -111,20 +112,33 @@ export function batchNormTrainGrad(backend: Backend, dy: TensorInfo, x: TensorIn
   return [dx, dwS, dbS];
 }
 
-/** y = x * scale[c] + shift[c] per channel: eval-mode batch norm in one pass. */
-export function channelAffine(backend: Backend, x: TensorInfo, scale: TensorInfo, shift: TensorInfo): Storage {
+/**
+ * y = act(x * scale[c] + shift[c]) per channel (scale null: 1): eval-mode batch norm, or a
+ * convolution's bias and activation, in one pass. Float32 in wasm memory runs the SIMD loop;
+ * the JavaScript loop rounds the product to float32 first, like it, so the two agree bit for bit.
+ */
+export function channelAffine(backend: Backend, x: TensorInfo, scale: TensorInfo | null, shift: TensorInfo, act: ChannelActivation): Storage {
   const [N, C, S] = dims(x.shape);
   const xd = contiguousFloats(backend, x);
-  const sc = contiguousFloats(backend, scale);
+  const sc = scale && contiguousFloats(backend, scale);
   const sh = contiguousFloats(backend, shift);
   const y = allocFor(backend, x.dtype, N * C * S, false);
   const yd = y.data as FloatArray;
+  if (x.dtype === 'float32' && simdChannelAffine(yd as Float32Array, xd as Float32Array, sc, sh, N, C, S, act)) return y;
+  const round = x.dtype === 'float32' ? Math.fround : (v: number) => v;
+  const lo = act === 'none' ? -Infinity : 0;
+  const hi = act === 'relu6' ? 6 : Infinity;
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      const a = sc[c]!;
+      const a = sc ? sc[c]! : 1;
       const b = sh[c]!;
       const base = (n * C + c) * S;
-      for (let s = 0; s < S; s++) yd[base + s] = xd[base + s]! * a + b;
+      if (act === 'none') for (let s = 0; s < S; s++) yd[base + s] = round(xd[base + s]! * a) + b;
+      // max/min that keep NaN and turn -0 into +0, as relu and relu6 do.
+      else for (let s = 0; s < S; s++) {
+        const v = round(xd[base + s]! * a) + b;
+        yd[base + s] = v > lo ? (v < hi ? v : hi) : v === v ? 0 : v;
+      }
     }
   }
   return y;

@@ -75,7 +75,7 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
   const fused: Partial<KernelTable> = {
     BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
-    ChannelAffine: (x, scale, shift) => channelAffine(backend, x, scale, shift),
+    ChannelAffine: (x, scale, shift, act) => channelAffine(backend, x, scale, shift, act),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(backend, p, g, m, v, vmax, s),
   };
   return defineBackend(backend, options.fusedKernels === false ? kernels : { ...kernels, ...fused });

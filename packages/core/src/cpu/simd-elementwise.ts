@@ -51,7 +51,7 @@ type Mode = 'vv' | 'vs' | 'sv';
 type BinaryFn = (o: number, a: number, b: number, n: number) => void;
 type UnaryFn = (o: number, x: number, n: number) => void;
 
-const { i32, v128 } = ValType;
+const { i32, f32, v128 } = ValType;
 
 /**
  * `fn(o, a, b, n)`: o[i] = a[i] op b[i] for n elements at byte addresses o, a, b; in mode vs
@@ -121,9 +121,51 @@ function unaryFunction(name: string, steps: readonly Step[]): WasmFunction {
   return { params: [i32, i32, i32], results: [], locals: consts.map(() => v128), body: c, exportName: name };
 }
 
+/** Activations that may follow a per-channel affine map (the ChannelAffine kernel). */
+export type AffineActivation = 'none' | 'relu' | 'relu6';
+const AFFINE_STEPS: Record<AffineActivation, readonly Step[]> = { none: [], relu: [{ max: 0 }], relu6: [{ max: 0 }, { min: 6 }] };
+
+/**
+ * `fn(o, x, a, b, n)`: o[i] = act(round32(x[i] * a) + b) for n elements, a and b f32 scalars.
+ * The product is rounded to float32 before the sum, as the JavaScript loop does too, so the
+ * two agree bit for bit (no fused multiply-add).
+ */
+function affineFunction(act: AffineActivation): WasmFunction {
+  const [O, X, A, B, N, VA, VB] = [0, 1, 2, 3, 4, 5, 6];
+  const steps = AFFINE_STEPS[act];
+  const c = new Code();
+  c.localGet(A).f32x4Splat().localSet(VA).localGet(B).f32x4Splat().localSet(VB);
+  steps.forEach((st, i) => c.f32Const('max' in st ? st.max : 'min' in st ? st.min : 0).f32x4Splat().localSet(7 + i));
+  const clamp = (vector: boolean) =>
+    steps.forEach((st, i) => {
+      const isMax = 'max' in st;
+      if (vector) c.localGet(7 + i).f32x4Op(isMax ? F32X4_MAX : F32X4_MIN);
+      else c.f32Const(isMax ? (st as { max: number }).max : (st as { min: number }).min).f32Op(isMax ? F32_MAX : F32_MIN);
+    });
+  const step = (k: number, bytes: number) => c.localGet(k).i32Const(bytes).i32Add().localSet(k);
+  c.block().loop();
+  c.localGet(N).i32Const(4).i32LtU().brIf(1);
+  c.localGet(O).localGet(X).v128Load().localGet(VA).f32x4Mul().localGet(VB).f32x4Add();
+  clamp(true);
+  c.v128Store();
+  step(O, 16);
+  step(X, 16);
+  c.localGet(N).i32Const(4).i32Sub().localSet(N).br(0).end().end();
+  c.block().loop();
+  c.localGet(N).i32Eqz().brIf(1);
+  c.localGet(O).localGet(X).f32Load().localGet(A).f32Op(0x94).localGet(B).f32Op(0x92);
+  clamp(false);
+  c.f32Store();
+  step(O, 4);
+  step(X, 4);
+  c.localGet(N).i32Const(1).i32Sub().localSet(N).br(0).end().end();
+  return { params: [i32, i32, f32, f32, i32], results: [], locals: [v128, v128, ...steps.map(() => v128)], body: c, exportName: `Affine_${act}` };
+}
+
 /** The module over the heap's memory (imported with the same limits). */
 export function buildElementwiseModule(shared: boolean, maximumPages: number): Uint8Array {
   const functions: WasmFunction[] = [];
+  for (const act of ['none', 'relu', 'relu6'] as const) functions.push(affineFunction(act));
   for (const [name, ops] of Object.entries(BINARY_OPS)) for (const mode of ['vv', 'vs', 'sv'] as const) functions.push(binaryFunction(name, ops!, mode));
   for (const [name, steps] of Object.entries(UNARY_OPS)) functions.push(unaryFunction(name, steps!));
   return assembleModule({
@@ -279,5 +321,26 @@ export function simdUnary(name: UnaryKernelName, out: TypedArray, outDtype: DTyp
   const fn = k.fns[name] as UnaryFn;
   for (let r = 0; r < xo.length; r++) fn(o.base + r * inner * 4, px.base + xo[r]! * 4, inner);
   stageOut(k, o);
+  return true;
+}
+
+/**
+ * y[n, c, s] = act(x[n, c, s] * scale[c] + shift[c]) over dense [N, C, S] arrays, both in wasm
+ * memory (scale null: 1). Returns false, writing nothing, when the SIMD loops cannot run.
+ */
+export function simdChannelAffine(y: Float32Array, x: Float32Array, scale: ArrayLike<number> | null, shift: ArrayLike<number>, N: number, C: number, S: number, act: AffineActivation): boolean {
+  if (!enabled) return false;
+  const k = simdKernels();
+  if (k === null) return false;
+  const o = k.heap.addressOf(y);
+  const xAt = k.heap.addressOf(x);
+  if (o < 0 || xAt < 0) return false;
+  const fn = k.fns[`Affine_${act}`] as (o: number, x: number, a: number, b: number, n: number) => void;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const at = (n * C + c) * S * 4;
+      fn(o + at, xAt + at, scale ? scale[c]! : 1, shift[c]!, S);
+    }
+  }
   return true;
 }

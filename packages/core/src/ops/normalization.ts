@@ -10,8 +10,39 @@ import { fmt, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { copyInto } from './inplace.js';
 import { mean, sum } from './reduce.js';
-import { rsqrt } from './unary.js';
+import { relu, rsqrt } from './unary.js';
+import { relu6 } from './activation.js';
+import type { ChannelActivation } from '../backend/backend.js';
 import { checkFloating, checkTensor, commonBackend, wrap } from './util.js';
+
+export type { ChannelActivation };
+
+/**
+ * y = act(x * scale[c] + shift[c]) for x [N, C, ...] and per-channel scale and shift ([C];
+ * scale null: 1): an eval-mode batch norm, or a convolution's bias and activation. Where
+ * nothing needs a gradient and the backend has the ChannelAffine kernel, one pass; otherwise
+ * the same arithmetic as ops (`relu(x.mul(scale).add(shift))`), which autograd differentiates.
+ */
+export function channelAffine(x: Tensor, scale: Tensor | null, shift: Tensor, activation: ChannelActivation = 'none'): Tensor {
+  const op = 'channelAffine';
+  checkTensor(op, 'x', x);
+  checkFloating(op, 'x', x);
+  if (x.ndim < 2) throw new Error(`${op}: expects x of shape [N, C, ...] (at least 2 dims), got ${fmt(x.shape)}`);
+  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6') {
+    throw new Error(`${op}: activation must be 'none', 'relu' or 'relu6', got ${JSON.stringify(activation)}`);
+  }
+  const s = perChannel(op, 'scale', scale, x);
+  const b = perChannel(op, 'shift', shift, x)!;
+  if (!b) throw new Error(`${op}: shift must be a tensor of shape [${x.shape[1]}]`);
+  commonBackend(op, scale ? [x, scale, shift] : [x, shift]);
+  const needsGrad = isGradEnabled() && [x, scale, shift].some((t) => t?.requiresGrad);
+  const sameDtype = [scale, shift].every((t) => !t || t.dtype === x.dtype);
+  if (!needsGrad && sameDtype && hasKernel(x.backend, 'ChannelAffine')) {
+    return wrap(runKernel(x.backend, 'ChannelAffine', x, scale, shift, activation), x.shape);
+  }
+  const y = (s ? x.mul(s) : x).add(b);
+  return activation === 'relu' ? relu(y) : activation === 'relu6' ? relu6(y) : y;
+}
 
 /** (x - mean) / sqrt(var + eps) over `axes`, with the biased variance, as every norm here uses. */
 function standardize(x: Tensor, axes: number[], eps: number): { y: Tensor; mean: Tensor; var: Tensor } {
@@ -90,13 +121,8 @@ export function batchNorm(
     // Per-channel scale and shift first (C values), then two passes over x instead of four.
     const scale = w ? rsqrt(rv.add(eps)).mul(w) : rsqrt(rv.add(eps));
     const shift = b ? b.sub(rm.mul(scale)) : rm.mul(scale).neg();
-    // Inference (nothing to differentiate): one pass of the fused kernel where the backend has it.
-    const needsGrad = isGradEnabled() && [x, scale, shift].some((t) => t.requiresGrad);
-    if (!needsGrad && scale.dtype === x.dtype && shift.dtype === x.dtype && hasKernel(x.backend, 'ChannelAffine')) {
-      const C = [x.shape[1]!];
-      return wrap(runKernel(x.backend, 'ChannelAffine', x, scale.reshape(C), shift.reshape(C)), x.shape);
-    }
-    return x.mul(scale).add(shift);
+    const C = [x.shape[1]!];
+    return channelAffine(x, scale.reshape(C), shift.reshape(C));
   }
   if (n <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
   // The fused kernels take weight and bias of x's dtype; mixed dtypes promote through the ops.

@@ -4,7 +4,7 @@
  * variance (the mean of squared deviations), then each element normalised, scaled and shifted.
  * The gradient is the formula documented on the kernel (backend.ts), element by element.
  */
-import type { Backend, Storage, TensorInfo } from '../backend/backend.js';
+import type { Backend, ChannelActivation, Storage, TensorInfo } from '../backend/backend.js';
 import { indicesOf, read, storageFrom } from './storage.js';
 
 /** The multi-indices of channel c of an [N, C, ...] shape, in row-major order. */
@@ -67,9 +67,14 @@ export function batchNormTrainGrad(backend: Backend, dy: TensorInfo, x: TensorIn
   return [storageFrom(backend, x.dtype, dx), storageFrom(backend, x.dtype, sumDyXhat), storageFrom(backend, x.dtype, sumDy)];
 }
 
-/** y = x * scale[c] + shift[c], as the ChannelAffine kernel. */
-export function channelAffine(backend: Backend, x: TensorInfo, scale: TensorInfo, shift: TensorInfo): Storage {
+/** y = act(x * scale[c] + shift[c]) (scale null: 1), as the ChannelAffine kernel: the product rounded to x's dtype first. */
+export function channelAffine(backend: Backend, x: TensorInfo, scale: TensorInfo | null, shift: TensorInfo, act: ChannelActivation): Storage {
+  const round = x.dtype === 'float32' ? Math.fround : (v: number) => v;
+  const activate = (v: number) => (act === 'none' ? v : Number.isNaN(v) ? v : Math.min(Math.max(v, 0), act === 'relu6' ? 6 : Infinity) + 0);
   const y: number[] = [];
-  for (const idx of indicesOf(x.shape)) y.push(read(x, idx) * read(scale, [idx[1]!]) + read(shift, [idx[1]!]));
+  for (const idx of indicesOf(x.shape)) {
+    const c = [idx[1]!];
+    y.push(activate(round(read(x, idx) * (scale ? read(scale, c) : 1)) + read(shift, c)));
+  }
   return storageFrom(backend, x.dtype, y);
 }

@@ -44,7 +44,7 @@ export function referenceKernels(backend: Backend): KernelTable {
     PoolArgMax: (x, rows, cols) => poolArgMax(backend, x, rows, cols),
     BatchNormTrain: (x, w, b, eps) => batchNormTrain(backend, x, w, b, eps),
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
-    ChannelAffine: (x, scale, shift) => channelAffine(backend, x, scale, shift),
+    ChannelAffine: (x, scale, shift, act) => channelAffine(backend, x, scale, shift, act),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
   };
 }

@@ -1,4 +1,4 @@
-import { conv2d, type Pair, type Tensor, zeros } from '@dynconv/core';
+import { channelAffine, conv2d, type Pair, relu, relu6, type Tensor, zeros } from '@dynconv/core';
 import { defaultLayerInit } from '../init.js';
 import { Module } from '../module.js';
 import { type LayerOptions, tuple } from './options.js';
@@ -10,6 +10,11 @@ export interface Conv2dLayerOptions extends LayerOptions {
   dilation?: Pair;
   groups?: number;
   bias?: boolean;
+  /**
+   * An activation applied to the output in the same pass as the bias (PyTorch's ConvReLU2d):
+   * what `fuseModules` makes of a conv, its BatchNorm and its ReLU. Default none.
+   */
+  activation?: 'relu' | 'relu6';
 }
 
 /** 2-D convolution with a weight [out, in / groups, kh, kw] and an optional bias [out]. */
@@ -20,6 +25,9 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, readonly opts: Conv2dLayerOptions = {}) {
     super();
+    if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'relu6') {
+      throw new Error(`Conv2d: activation must be 'relu' or 'relu6' (or left out), got ${JSON.stringify(opts.activation)}`);
+    }
     const groups = opts.groups ?? 1;
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {
       throw new Error(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
@@ -32,8 +40,13 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const { stride, padding, dilation, groups } = this.opts;
-    return conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });
+    const { stride, padding, dilation, groups, activation } = this.opts;
+    const o = { stride, padding, dilation, groups };
+    if (!activation) return conv2d(x, this.weight, this.bias, o);
+    const y = conv2d(x, this.weight, null, o);
+    // Bias and activation in one pass over the output (one ChannelAffine kernel at inference).
+    if (this.bias) return channelAffine(y, null, this.bias, activation);
+    return activation === 'relu' ? relu(y) : relu6(y);
   }
 
   override extraRepr(): string {
@@ -43,6 +56,7 @@ export class Conv2d extends Module {
     if (dilation !== 1) s += `, dilation=${tuple(dilation)}`;
     if (groups !== 1) s += `, groups=${groups}`;
     if (!this.bias) s += ', bias=False';
+    if (this.opts.activation) s += `, activation=${this.opts.activation}`;
     return s;
   }
 }

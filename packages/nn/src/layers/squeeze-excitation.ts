@@ -19,8 +19,9 @@ export class SqueezeExcitation extends Module {
 
   constructor(inputChannels: number, squeezeChannels: number, opts: LayerOptions & { activation?: Activation; scaleActivation?: Activation } = {}) {
     super();
-    this.fc1 = this.module('fc1', new Conv2d(inputChannels, squeezeChannels, 1, opts));
-    this.fc2 = this.module('fc2', new Conv2d(squeezeChannels, inputChannels, 1, opts));
+    const layer: LayerOptions = { dtype: opts.dtype, generator: opts.generator, backend: opts.backend };
+    this.fc1 = this.module('fc1', new Conv2d(inputChannels, squeezeChannels, 1, layer));
+    this.fc2 = this.module('fc2', new Conv2d(squeezeChannels, inputChannels, 1, layer));
     this.activation = this.module('activation', opts.activation ?? new ReLU());
     this.scaleActivation = this.module('scale_activation', opts.scaleActivation ?? new Hardsigmoid());
   }
