@@ -2,6 +2,7 @@ import { fmt, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { withGradMode } from './grad-mode.js';
 import { keep } from '../memory.js';
+import { hasKernel, runKernel } from '../backend/registry.js';
 
 export interface EngineOptions {
   retainGraph: boolean;
@@ -42,6 +43,18 @@ function topoOrder(roots: readonly Tensor[]): Tensor[] {
 }
 
 /**
+ * dst += src in place, where that is safe and the backend can: not while building a graph of
+ * the backward pass (createGraph), and only into a plain contiguous tensor of src's shape,
+ * dtype and backend that shares no storage with it. Returns false when it did nothing.
+ */
+function addInPlace(dst: Tensor, src: Tensor, createGraph: boolean): boolean {
+  if (createGraph || dst.requiresGrad || dst.backend !== src.backend || dst.dtype !== src.dtype || dst.storage === src.storage) return false;
+  if (!dst.isContiguous() || !shapesEqual(dst.shape, src.shape) || !hasKernel(dst.backend, 'Accumulate')) return false;
+  runKernel(dst.backend, 'Accumulate', dst, src);
+  return true;
+}
+
+/**
  * Reverse-mode sweep. Gradients flowing into a tensor are summed before its node runs, hooks
  * see the complete gradient, and leaves accumulate into `.grad` (or are captured for grad()).
  */
@@ -58,17 +71,29 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
 
   return withGradMode(opts.createGraph, () => {
     const grads = new Map<Tensor, Tensor>();
+    // Sums this sweep made itself: nothing else references them until their tensor's node
+    // runs, so further contributions are added into them in place. Gradients returned by
+    // backward functions may alias each other (add's backward returns g twice), the seed or
+    // saved tensors, so they are never written.
+    const owned = new Set<Tensor>();
+    const contribute = (x: Tensor, gi: Tensor) => {
+      const prev = grads.get(x);
+      if (!prev) return void grads.set(x, gi);
+      if (owned.has(prev) && addInPlace(prev, gi, opts.createGraph)) return;
+      const sum = prev.add(gi);
+      if (!opts.createGraph) owned.add(sum);
+      grads.set(x, sum);
+    };
     roots.forEach((r, i) => {
-      if (!r.requiresGrad) return;
-      const g = rootGrads[i]!;
-      const prev = grads.get(r);
-      grads.set(r, prev ? prev.add(g) : g);
+      if (r.requiresGrad) contribute(r, rootGrads[i]!);
     });
 
     for (const t of order) {
       let g = grads.get(t);
       grads.delete(t);
       if (!g || !useful.has(t)) continue;
+      // Ours (unshared) only while no hook has seen it: a hook may keep what it is given.
+      const ours = owned.delete(g) && t.hooks.length === 0;
       for (const hook of t.hooks) {
         const r = hook(g);
         if (r !== undefined && r !== null) g = r;
@@ -77,9 +102,12 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
       const node = t.gradFn;
       if (!node) {
         if (!wanted) {
-          // A fresh contiguous copy: g may be a broadcast view or share storage with the
+          // Accumulate into an existing .grad in place, as PyTorch does (not under createGraph).
+          if (t.grad && addInPlace(t.grad, g, opts.createGraph)) continue;
+          // Else a fresh contiguous copy: g may be a broadcast view or share storage with the
           // caller's seed or another leaf's gradient, and .grad must be safe to write in place.
-          const stored = opts.createGraph ? g : g.detach().clone();
+          // A sum of ours already is one.
+          const stored = opts.createGraph ? g : ours && g.isContiguous() ? g.detach() : g.detach().clone();
           // Kept: a leaf's gradient survives the tidy() scope that ran backward (memory.ts).
           t.grad = keep(t.grad ? (opts.createGraph ? t.grad.add(stored) : t.grad.add(stored).detach()) : stored);
         }
@@ -97,8 +125,7 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
           throw new Error(`backward: ${node.name} returned a gradient of shape ${fmt(gi.shape)} for input ${i} of shape ${fmt(x.shape)}`);
         }
         if (gi.dtype !== x.dtype) gi = gi.to(x.dtype);
-        const prev = grads.get(x);
-        grads.set(x, prev ? prev.add(gi) : gi);
+        contribute(x, gi);
       });
     }
     return captured;

@@ -142,6 +142,12 @@ export interface FusedKernelSignatures {
    */
   ChannelAffine: (x: TensorInfo, scale: TensorInfo | null, shift: TensorInfo, activation: ChannelActivation) => Storage;
   /**
+   * dst += src in place, for dst contiguous and src of dst's shape and dtype in any layout (not
+   * sharing dst's storage): how autograd sums the gradients flowing into one tensor without a
+   * new array per contribution.
+   */
+  Accumulate: (dst: TensorInfo, src: TensorInfo) => void;
+  /**
    * One Adam step in place: param, expAvg, expAvgSq (and maxExpAvgSq with amsgrad), all
    * contiguous, of one shape and dtype, with grad of that shape (any layout).
    */

@@ -252,3 +252,17 @@ export function fill(backend: Backend, size: number, value: number, dtype: DType
   if (!Object.is(value, 0)) out.data.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
   return out;
 }
+
+/** dst += src in place (the Accumulate kernel): dst contiguous, src any layout of its shape. */
+export function accumulate(dst: TensorInfo, src: TensorInfo): void {
+  const n = sizeOf(dst.shape);
+  const dd = dataOf(dst);
+  if (dst.dtype === 'float32' && compiledLoopsActive() && simdBinary('Add', dd.subarray(dst.offset, dst.offset + n), 'float32', dst, src)) return;
+  const sd = dataOf(src);
+  const { outer, inner, strides } = loopPlan(dst.shape, [dst, src]);
+  const [dOut, sOut] = outer as [Int32Array, Int32Array];
+  const [ds, ss] = strides as [number, number];
+  for (let r = 0; r < dOut.length; r++) {
+    for (let j = 0, id = dOut[r]!, is = sOut[r]!; j < inner; j++, id += ds, is += ss) dd[id] = dd[id]! + sd[is]!;
+  }
+}

@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import { defineBackend, type KernelTable } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { assign, binary, copy, fill, unary, where } from './elementwise.js';
+import { accumulate, assign, binary, copy, fill, unary, where } from './elementwise.js';
 import { adamStep } from './adam.js';
 import { batchNormTrain, batchNormTrainGrad, channelAffine } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
@@ -77,6 +77,7 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
     ChannelAffine: (x, scale, shift, act) => channelAffine(backend, x, scale, shift, act),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(backend, p, g, m, v, vmax, s),
+    Accumulate: (dst, src) => accumulate(dst, src),
   };
   return defineBackend(backend, options.fusedKernels === false ? kernels : { ...kernels, ...fused });
 }

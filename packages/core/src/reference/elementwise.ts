@@ -130,6 +130,15 @@ export function assign(dst: TensorInfo, src: TensorInfo): void {
   for (const idx of indicesOf(dst.shape)) target[positionOf(dst, idx)] = toDType(read(src, idx), dst.dtype);
 }
 
+/** dst += src in place, element by element (the Accumulate kernel). */
+export function accumulate(dst: TensorInfo, src: TensorInfo): void {
+  const target = dataOf(dst);
+  for (const idx of indicesOf(dst.shape)) {
+    const at = positionOf(dst, idx);
+    target[at] = toDType(target[at]! + read(src, idx), dst.dtype);
+  }
+}
+
 export function fill(backend: Backend, size: number, value: number, dtype: DType): Storage {
   const out = newStorage(backend, dtype, size);
   out.data.fill(toDType(value, dtype));

@@ -17,7 +17,7 @@ import type { DType, TypedArray } from '../dtype.js';
 import { adamStep } from './adam.js';
 import { batchNormTrain, batchNormTrainGrad, channelAffine } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
-import { assign, binary, copy, fill, unary, where } from './elementwise.js';
+import { accumulate, assign, binary, copy, fill, unary, where } from './elementwise.js';
 import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
 import { poolArgMax } from './pool.js';
@@ -46,6 +46,7 @@ export function referenceKernels(backend: Backend): KernelTable {
     BatchNormTrainGrad: (dy, x, mean, invStd, w) => batchNormTrainGrad(backend, dy, x, mean, invStd, w),
     ChannelAffine: (x, scale, shift, act) => channelAffine(backend, x, scale, shift, act),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
+    Accumulate: (dst, src) => accumulate(dst, src),
   };
 }
 
