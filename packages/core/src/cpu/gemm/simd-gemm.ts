@@ -24,6 +24,34 @@ export const F32_SHAPE: KernelShape = { elem: 'f32', mr: 4, nr: 8 };
 /** 4x4 float64 tile: the same 8 v128 accumulators, two doubles each. */
 export const F64_SHAPE: KernelShape = { elem: 'f64', mr: 4, nr: 4 };
 
+/** The same tiles with fused multiply-adds (relaxed SIMD), used where the engine has it. */
+export const F32_FMA_SHAPE: KernelShape = { ...F32_SHAPE, fma: true };
+export const F64_FMA_SHAPE: KernelShape = { ...F64_SHAPE, fma: true };
+
+/** The default tile for an element type: the FMA one when its module compiles here. */
+function defaultShape(elem: 'f32' | 'f64'): KernelShape {
+  const fma = elem === 'f32' ? F32_FMA_SHAPE : F64_FMA_SHAPE;
+  return fmaEnabled && simdKernel(fma) !== null ? fma : elem === 'f32' ? F32_SHAPE : F64_SHAPE;
+}
+
+let fmaEnabled = true;
+
+/**
+ * Allows or forbids the FMA kernels (on by default where the engine has relaxed SIMD). FMA
+ * rounds once per multiply-add, so results differ from the plain kernels in the last bits.
+ * Returns the old setting.
+ */
+export function setGemmFma(on: boolean): boolean {
+  const old = fmaEnabled;
+  fmaEnabled = on;
+  return old;
+}
+
+/** Whether the default GEMM runs the FMA kernels here. */
+export function gemmUsesFma(): boolean {
+  return defaultShape('f32').fma === true;
+}
+
 /** Blocking: an A block (MC x KC, 128 KiB) sits in L2, a B panel (KC x NR) in L1. */
 export interface Blocking {
   mc: number;
@@ -60,13 +88,13 @@ function wholeExtent(rows: number, depth: number, sRow: number, sDepth: number, 
  * when WebAssembly SIMD is unavailable. Requires M, N, K > 0 and C rows that do not overlap
  * (ldc >= N or M = 1); C must not share memory with A or B.
  */
-export function gemmSimdF32(g: GemmArgs, shape: KernelShape = F32_SHAPE, blk: Blocking = F32_BLOCKING): boolean {
+export function gemmSimdF32(g: GemmArgs, shape: KernelShape = defaultShape('f32'), blk: Blocking = F32_BLOCKING): boolean {
   const kern = simdKernel(shape);
   return kern !== null && gemmSimd(kern, g, blk);
 }
 
 /** C = beta C + op(A) op(B) in float64 with the f64x2 kernel; as {@link gemmSimdF32}. */
-export function gemmSimdF64(g: GemmArgs, shape: KernelShape = F64_SHAPE, blk: Blocking = F64_BLOCKING): boolean {
+export function gemmSimdF64(g: GemmArgs, shape: KernelShape = defaultShape('f64'), blk: Blocking = F64_BLOCKING): boolean {
   const kern = simdKernel(shape);
   return kern !== null && gemmSimd(kern, g, blk);
 }

@@ -112,6 +112,9 @@ export class Code {
   f32x4Mul(): this { return this.simd(0xe6); }
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Mul(): this { return this.simd(0xf2); }
+  /** a * b + c, fused where the hardware has FMA (relaxed SIMD; engines without it refuse the module). */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
+  f64x2RelaxedMadd(): this { return this.simd(0x107); }
 }
 
 /** One function of a module. */
