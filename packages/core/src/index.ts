@@ -5,7 +5,7 @@
 export { Tensor, type BackwardOptions, type NestedArray, type TensorHook } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { isFloating, promoteTypes } from './dtype.js';
-export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, KernelTable, FusedKernelName, FusedKernelSignatures, AllKernelSignatures, AdamScalars, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
+export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, KernelTable, FusedKernelName, FusedKernelSignatures, AllKernelSignatures, AdamScalars, SgdScalars, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
 export { defineBackend, defineBackendFactory, getBackend, getBackendName, hasBackend, hasKernel, KERNEL_NAMES, runKernel, setBackend, type BackendFactory, type BackendOptions } from './backend/registry.js';
 export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
 export { createCpuBackend, type CpuBackendOptions } from './cpu/index.js';
@@ -39,5 +39,5 @@ export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPoo
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
 export { dropout } from './ops/dropout.js';
 export { batchNorm, channelAffine, layerNorm, groupNorm, type ChannelActivation } from './ops/normalization.js';
-export { adamStep_ } from './ops/optim.js';
+export { adamStep_, sgdStep_ } from './ops/optim.js';
 export { crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropyWithLogits, type Reduction, type LossOptions, type SmoothL1LossOptions, type BCEWithLogitsOptions, type NLLLossOptions, type CrossEntropyOptions } from './ops/loss.js';

@@ -111,6 +111,18 @@ export interface AdamScalars {
   readonly step: number;
 }
 
+/** The scalars of one SGD step (torch.optim.SGD's options, and whether the momentum buffer is new). */
+export interface SgdScalars {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  readonly maximize: boolean;
+  /** The buffer is set to the gradient (the first step with momentum) instead of updated. */
+  readonly firstStep: boolean;
+}
+
 /**
  * Fused kernels: a chain of primitive work done in one or two passes. They are optional: the op
  * that uses one falls back to its composition of primitive kernels (its readable definition)
@@ -152,6 +164,12 @@ export interface FusedKernelSignatures {
    * contiguous, of one shape and dtype, with grad of that shape (any layout).
    */
   AdamStep: (param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars) => void;
+  /**
+   * One SGD step in place: param and (with momentum) momentumBuffer, contiguous, of one shape
+   * and dtype, with grad of that shape (any layout). Each intermediate is rounded to the dtype
+   * where the rule written with tensor ops rounds it.
+   */
+  SgdStep: (param: TensorInfo, grad: TensorInfo, momentumBuffer: TensorInfo | null, s: SgdScalars) => void;
 }
 
 export type FusedKernelName = keyof FusedKernelSignatures;

@@ -2,7 +2,7 @@ import type { Backend, Storage } from '../backend/backend.js';
 import { defineBackend, type KernelTable } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { accumulate, assign, binary, copy, fill, unary, where } from './elementwise.js';
-import { adamStep } from './adam.js';
+import { adamStep, sgdStep } from './adam.js';
 import { batchNormTrain, batchNormTrainGrad, channelAffine } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -78,6 +78,7 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
     ChannelAffine: (x, scale, shift, act) => channelAffine(backend, x, scale, shift, act),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(backend, p, g, m, v, vmax, s),
     Accumulate: (dst, src) => accumulate(dst, src),
+    SgdStep: (p, g, b, s) => sgdStep(backend, p, g, b, s),
   };
   return defineBackend(backend, options.fusedKernels === false ? kernels : { ...kernels, ...fused });
 }

@@ -4,7 +4,7 @@
  * same-dtype block, and their rules written with tensor ops otherwise (the readable
  * definitions, which tests compare these against).
  */
-import type { AdamScalars } from '../backend/backend.js';
+import type { AdamScalars, SgdScalars } from '../backend/backend.js';
 import { runKernel } from '../backend/registry.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { isFloating } from '../dtype.js';
@@ -22,7 +22,31 @@ import { checkTensor, commonBackend } from './util.js';
  */
 export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, scalars: AdamScalars): void {
   const op = 'adamStep_';
-  const named: [string, Tensor | null][] = [['param', param], ['grad', grad], ['expAvg', expAvg], ['expAvgSq', expAvgSq], ['maxExpAvgSq', maxExpAvgSq]];
+  const backend = checkStep(op, param, [['grad', grad], ['expAvg', expAvg], ['expAvgSq', expAvgSq], ['maxExpAvgSq', maxExpAvgSq]]);
+  if (scalars.amsgrad !== (maxExpAvgSq !== null)) throw new Error(`${op}: maxExpAvgSq must be given exactly when amsgrad is set`);
+  if (!Number.isInteger(scalars.step) || scalars.step < 1) throw new Error(`${op}: step must be an integer >= 1, got ${scalars.step}`);
+  runKernel(backend, 'AdamStep', param, grad, expAvg, expAvgSq, maxExpAvgSq, scalars);
+}
+
+/**
+ * One SGD step in place (torch.optim.SGD's rule, see `SGD` in @dynconv/nn): `param` and, with
+ * momentum, `momentumBuffer` (null without momentum) are overwritten. The same requirements as
+ * {@link adamStep_}; results equal the rule written with tensor ops bit for bit.
+ */
+export function sgdStep_(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, scalars: SgdScalars): void {
+  const op = 'sgdStep_';
+  const backend = checkStep(op, param, [['grad', grad], ['momentumBuffer', momentumBuffer]]);
+  if ((scalars.momentum !== 0) !== (momentumBuffer !== null)) throw new Error(`${op}: momentumBuffer must be given exactly when momentum is not 0`);
+  runKernel(backend, 'SgdStep', param, grad, momentumBuffer, scalars);
+}
+
+/**
+ * The checks the fused steps share: every tensor of the parameter's shape and floating dtype,
+ * state contiguous and not sharing storage with the parameter or each other, one backend,
+ * grad mode off for a parameter that requires grad. Returns the backend.
+ */
+function checkStep(op: string, param: Tensor, rest: [string, Tensor | null][]) {
+  const named: [string, Tensor | null][] = [['param', param], ...rest];
   for (const [name, t] of named) {
     if (t === null) continue;
     checkTensor(op, name, t);
@@ -30,12 +54,10 @@ export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq:
     if (t.dtype !== param.dtype || !isFloating(t.dtype)) throw new Error(`${op}: ${name} is ${t.dtype}; every tensor must have the parameter's floating dtype (${param.dtype})`);
     if (name !== 'grad' && !isContiguous(t.shape, t.strides)) throw new Error(`${op}: ${name} of shape ${fmt(t.shape)} must be contiguous`);
   }
-  if (scalars.amsgrad !== (maxExpAvgSq !== null)) throw new Error(`${op}: maxExpAvgSq must be given exactly when amsgrad is set`);
-  if (!Number.isInteger(scalars.step) || scalars.step < 1) throw new Error(`${op}: step must be an integer >= 1, got ${scalars.step}`);
   if (isGradEnabled() && param.requiresGrad) throw new Error(`${op}: cannot update a parameter that requires grad while grad mode is on; wrap the update in noGrad()`);
   const tensors = named.map(([, t]) => t).filter((t): t is Tensor => t !== null);
   const backend = commonBackend(op, tensors);
-  const storages = new Set([param, expAvg, expAvgSq, maxExpAvgSq].filter((t) => t !== null).map((t) => t!.storage));
-  if (storages.size !== (maxExpAvgSq ? 4 : 3)) throw new Error(`${op}: param, expAvg, expAvgSq and maxExpAvgSq must not share storage`);
-  runKernel(backend, 'AdamStep', param, grad, expAvg, expAvgSq, maxExpAvgSq, scalars);
+  const state = named.filter(([name, t]) => name !== 'grad' && t !== null).map(([, t]) => t!.storage);
+  if (new Set(state).size !== state.length) throw new Error(`${op}: ${named.filter(([n, t]) => n !== 'grad' && t).map(([n]) => n).join(', ')} must not share storage`);
+  return backend;
 }

@@ -10,7 +10,7 @@
  *
  * Each stored moment is rounded to its dtype before it is used, as the unfused rule does.
  */
-import type { AdamScalars, TensorInfo } from '../backend/backend.js';
+import type { AdamScalars, SgdScalars, TensorInfo } from '../backend/backend.js';
 import { dataOf, indicesOf, positionOf, toDType } from './storage.js';
 
 export function adamStep(param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo, expAvgSq: TensorInfo, maxExpAvgSq: TensorInfo | null, s: AdamScalars): void {
@@ -39,5 +39,32 @@ export function adamStep(param: TensorInfo, grad: TensorInfo, expAvg: TensorInfo
     }
     const stepSize = lr / (1 - beta1 ** step);
     P[p] = toDType(theta - (stepSize * M[m]!) / (Math.sqrt(second) / Math.sqrt(1 - beta2 ** step) + eps), dt);
+  }
+}
+
+/**
+ * One SGD step, element by element, in place, as torch.optim.SGD's rule reads (see `SGD` in
+ * @dynconv/nn), each intermediate rounded to the dtype as the tensor ops round it:
+ *
+ *     g ← maximize ? -grad : grad;   λ ≠ 0: g ← g + λθ
+ *     μ ≠ 0: b ← first ? g : μb + (1 - τ)g;   g ← nesterov ? g + μb : b
+ *     θ ← θ - γg
+ */
+export function sgdStep(param: TensorInfo, grad: TensorInfo, momentumBuffer: TensorInfo | null, s: SgdScalars): void {
+  const dt = param.dtype;
+  const r = (x: number) => toDType(x, dt);
+  const P = dataOf(param);
+  for (const idx of indicesOf(param.shape)) {
+    const p = positionOf(param, idx);
+    const gRaw = dataOf(grad)[positionOf(grad, idx)]!;
+    let g = s.maximize ? -gRaw : gRaw;
+    if (s.weightDecay !== 0) g = r(g + r(r(s.weightDecay) * P[p]!));
+    if (momentumBuffer) {
+      const B = dataOf(momentumBuffer);
+      const at = positionOf(momentumBuffer, idx);
+      B[at] = s.firstStep ? g : r(r(r(s.momentum) * B[at]!) + (s.dampening === 0 ? g : r(r(1 - s.dampening) * g)));
+      g = s.nesterov ? r(g + r(r(s.momentum) * B[at]!)) : B[at]!;
+    }
+    P[p] = r(P[p]! + r(r(-s.lr) * g));
   }
 }

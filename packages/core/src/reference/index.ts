@@ -14,7 +14,7 @@
 import type { Backend, KernelTable, Storage } from '../backend/backend.js';
 import { defineBackend } from '../backend/registry.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { adamStep } from './adam.js';
+import { adamStep, sgdStep } from './adam.js';
 import { batchNormTrain, batchNormTrainGrad, channelAffine } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { accumulate, assign, binary, copy, fill, unary, where } from './elementwise.js';
@@ -47,6 +47,7 @@ export function referenceKernels(backend: Backend): KernelTable {
     ChannelAffine: (x, scale, shift, act) => channelAffine(backend, x, scale, shift, act),
     AdamStep: (p, g, m, v, vmax, s) => adamStep(p, g, m, v, vmax, s),
     Accumulate: (dst, src) => accumulate(dst, src),
+    SgdStep: (p, g, b, s) => sgdStep(p, g, b, s),
   };
 }
 
