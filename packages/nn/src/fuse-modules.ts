@@ -48,12 +48,13 @@ export function fuseConvBn(conv: Conv2d, bn: BatchNorm2d | null, activation?: 'r
         let s = f64(bn.runningVar!).add(bn.eps).rsqrt();
         if (gamma) s = s.mul(gamma);
         weight = weight.mul(s.reshape([C, 1, 1, 1]));
-        const shifted = (bias ?? f64(bn.runningMean!).mul(0)).sub(f64(bn.runningMean!)).mul(s);
+        const mean = f64(bn.runningMean!);
+        const shifted = (bias ? bias.sub(mean) : mean.neg()).mul(s);
         bias = bn.bias ? shifted.add(f64(bn.bias)) : shifted;
       }
       fused.weight.copy_(cast(weight, w.dtype));
       if (bias) fused.bias!.copy_(cast(bias, w.dtype));
-      else fused.bias!.copy_(fused.bias!.mul(0));
+      else fused.bias!.zero_();
     }),
   );
   return fused;

@@ -98,7 +98,7 @@ export class BufferPool {
   private fresh(dtype: DType, size: number, zero: boolean): TypedArray {
     if (this.inWasm && (dtype === 'float32' || dtype === 'float64') && tidyDepth() > 0) {
       const heap = wasmHeap();
-      const v = heap && heap.tensorBytes + size * 8 <= this.capBytes ? heap.view(dtype, size, zero) : null;
+      const v = heap && heap.tensorBytes + size * BYTES[dtype] <= this.capBytes ? heap.view(dtype, size, zero) : null;
       if (v) return v;
     }
     return allocArray(dtype, size);

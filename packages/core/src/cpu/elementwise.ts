@@ -6,7 +6,7 @@ import { type LoopPlan, loopPlan } from './loop-plan.js';
 import { erf, roundHalfEven, sigmoid } from './scalar-math.js';
 import { allocFor, dataOf, offsetsOrNull } from './storage.js';
 import { compiledBinary, compiledLoopsActive, compiledUnary, compiledWhere } from './compiled-loops.js';
-import { hasSimdBinary, hasSimdUnary, simdBinary, simdUnary } from './simd-elementwise.js';
+import { simdBinary, simdUnary } from './simd-elementwise.js';
 
 type F1 = (x: number) => number;
 type F2 = (a: number, b: number) => number;
@@ -151,7 +151,7 @@ export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, ou
   const out = allocFor(backend, outDtype, sizeOf(x.shape), false);
   if (compiledLoopsActive()) {
     // Fastest first: WebAssembly SIMD for float32 in wasm memory, else a compiled loop.
-    if (hasSimdUnary(name) && simdUnary(name, out.data, outDtype, x)) return out;
+    if (simdUnary(name, out.data, outDtype, x)) return out;
     const expr = x.dtype === 'float64' ? UNARY_SRC[name] : name === 'Relu' ? 'reluFloat32(a)' : name === 'Relu6' ? 'relu6Float32(a)' : UNARY_SRC[name];
     compiledUnary(name, expr, x.dtype, outDtype)(out.data, dataOf(x), loopPlan(x.shape, [x]));
     return out;
@@ -168,7 +168,7 @@ export function unary(backend: Backend, name: UnaryKernelName, x: TensorInfo, ou
 export function binary(backend: Backend, name: BinaryKernelName, a: TensorInfo, b: TensorInfo, outDtype: DType): Storage {
   const out = allocFor(backend, outDtype, sizeOf(a.shape), false);
   if (compiledLoopsActive()) {
-    if (hasSimdBinary(name) && simdBinary(name, out.data, outDtype, a, b)) return out;
+    if (simdBinary(name, out.data, outDtype, a, b)) return out;
     compiledBinary(name, BINARY_SRC[name], a.dtype, b.dtype, outDtype, ZERO_ONE.has(name))(out.data, dataOf(a), dataOf(b), loopPlan(a.shape, [a, b]));
     return out;
   }

@@ -45,6 +45,8 @@ const F32X4_MAX = 0xe9;
 const F32X4_MIN = 0xe8;
 const F32_MAX = 0x97;
 const F32_MIN = 0x96;
+const F32_ADD = 0x92;
+const F32_MUL = 0x94;
 
 /** How the two operands move along a run: both (vv), only a (vs: b repeated), only b (sv). */
 type Mode = 'vv' | 'vs' | 'sv';
@@ -54,71 +56,80 @@ type UnaryFn = (o: number, x: number, n: number) => void;
 const { i32, f32, v128 } = ValType;
 
 /**
+ * The loop every function here shares: while at least four elements remain (local `n`),
+ * `body(true)` on four lanes, then `body(false)` one element at a time; after each, the byte
+ * pointers in `ptrs` advance by what was done (16 or 4 bytes).
+ */
+function lanesThenTail(c: Code, n: number, ptrs: readonly number[], body: (vector: boolean) => void): void {
+  for (const vector of [true, false]) {
+    c.block().loop();
+    if (vector) c.localGet(n).i32Const(4).i32LtU().brIf(1);
+    else c.localGet(n).i32Eqz().brIf(1);
+    body(vector);
+    for (const k of ptrs) c.localGet(k).i32Const(vector ? 16 : 4).i32Add().localSet(k);
+    c.localGet(n).i32Const(vector ? 4 : 1).i32Sub().localSet(n).br(0).end().end();
+  }
+}
+
+/** Splats each step's constant (0 for an opcode step) into v128 locals from `at` on. */
+function splatConstants(c: Code, steps: readonly Step[], at: number): void {
+  steps.forEach((s, i) => c.f32Const('max' in s ? s.max : 'min' in s ? s.min : 0).f32x4Splat().localSet(at + i));
+}
+
+/** Applies `steps` to the value on the stack: lanes (constants in the locals from `at`) or one f32. */
+function applySteps(c: Code, steps: readonly Step[], at: number, vector: boolean): void {
+  steps.forEach((s, i) => {
+    if ('op' in s) {
+      if (vector) c.f32x4Op(s.op[0]);
+      else c.f32Op(s.op[1]);
+      return;
+    }
+    const isMax = 'max' in s;
+    if (vector) c.localGet(at + i).f32x4Op(isMax ? F32X4_MAX : F32X4_MIN);
+    else c.f32Const(isMax ? s.max : s.min).f32Op(isMax ? F32_MAX : F32_MIN);
+  });
+}
+
+/**
  * `fn(o, a, b, n)`: o[i] = a[i] op b[i] for n elements at byte addresses o, a, b; in mode vs
- * b[0] is used for every i (sv: a[0]). Four lanes at a time, then a scalar tail.
+ * b[0] is used for every i (sv: a[0]).
  */
 function binaryFunction(name: string, [vop, sop]: readonly [number, number], mode: Mode): WasmFunction {
   const [O, A, B, N, S] = [0, 1, 2, 3, 4];
   const c = new Code();
   if (mode === 'vs') c.localGet(B).v128Load32Splat().localSet(S);
   if (mode === 'sv') c.localGet(A).v128Load32Splat().localSet(S);
-  const step = (k: number, bytes: number) => c.localGet(k).i32Const(bytes).i32Add().localSet(k);
-  c.block().loop();
-  c.localGet(N).i32Const(4).i32LtU().brIf(1);
-  c.localGet(O);
-  if (mode === 'sv') c.localGet(S);
-  else c.localGet(A).v128Load();
-  if (mode === 'vs') c.localGet(S);
-  else c.localGet(B).v128Load();
-  c.f32x4Op(vop).v128Store();
-  step(O, 16);
-  if (mode !== 'sv') step(A, 16);
-  if (mode !== 'vs') step(B, 16);
-  c.localGet(N).i32Const(4).i32Sub().localSet(N).br(0).end().end();
-  // Tail: fewer than four elements.
-  c.block().loop();
-  c.localGet(N).i32Eqz().brIf(1);
-  c.localGet(O).localGet(A).f32Load().localGet(B).f32Load().f32Op(sop).f32Store();
-  step(O, 4);
-  if (mode !== 'sv') step(A, 4);
-  if (mode !== 'vs') step(B, 4);
-  c.localGet(N).i32Const(1).i32Sub().localSet(N).br(0).end().end();
+  const moving = [O, ...(mode === 'sv' ? [] : [A]), ...(mode === 'vs' ? [] : [B])];
+  lanesThenTail(c, N, moving, (vector) => {
+    c.localGet(O);
+    if (!vector) c.localGet(A).f32Load().localGet(B).f32Load().f32Op(sop);
+    else {
+      if (mode === 'sv') c.localGet(S);
+      else c.localGet(A).v128Load();
+      if (mode === 'vs') c.localGet(S);
+      else c.localGet(B).v128Load();
+      c.f32x4Op(vop);
+    }
+    if (vector) c.v128Store();
+    else c.f32Store();
+  });
   return { params: [i32, i32, i32, i32], results: [], locals: [v128], body: c, exportName: `${name}_${mode}` };
 }
 
 /** `fn(o, x, n)`: o[i] = f(x[i]) for n elements, f given as steps. */
 function unaryFunction(name: string, steps: readonly Step[]): WasmFunction {
-  const [O, X, N] = [0, 1, 2];
-  const consts = steps.map((s) => ('max' in s ? s.max : 'min' in s ? s.min : 0));
+  const [O, X, N, K] = [0, 1, 2, 3];
   const c = new Code();
-  // One splatted v128 local per constant (locals 3, 4, ...).
-  consts.forEach((k, i) => c.f32Const(k).f32x4Splat().localSet(3 + i));
-  const apply = (vector: boolean) =>
-    steps.forEach((s, i) => {
-      if ('op' in s) {
-        if (vector) c.f32x4Op(s.op[0]);
-        else c.f32Op(s.op[1]);
-      } else if (vector) c.localGet(3 + i).f32x4Op('max' in s ? F32X4_MAX : F32X4_MIN);
-      else c.f32Const(consts[i]!).f32Op('max' in s ? F32_MAX : F32_MIN);
-    });
-  const step = (k: number, bytes: number) => c.localGet(k).i32Const(bytes).i32Add().localSet(k);
-  c.block().loop();
-  c.localGet(N).i32Const(4).i32LtU().brIf(1);
-  c.localGet(O).localGet(X).v128Load();
-  apply(true);
-  c.v128Store();
-  step(O, 16);
-  step(X, 16);
-  c.localGet(N).i32Const(4).i32Sub().localSet(N).br(0).end().end();
-  c.block().loop();
-  c.localGet(N).i32Eqz().brIf(1);
-  c.localGet(O).localGet(X).f32Load();
-  apply(false);
-  c.f32Store();
-  step(O, 4);
-  step(X, 4);
-  c.localGet(N).i32Const(1).i32Sub().localSet(N).br(0).end().end();
-  return { params: [i32, i32, i32], results: [], locals: consts.map(() => v128), body: c, exportName: name };
+  splatConstants(c, steps, K);
+  lanesThenTail(c, N, [O, X], (vector) => {
+    c.localGet(O).localGet(X);
+    if (vector) c.v128Load();
+    else c.f32Load();
+    applySteps(c, steps, K, vector);
+    if (vector) c.v128Store();
+    else c.f32Store();
+  });
+  return { params: [i32, i32, i32], results: [], locals: steps.map(() => v128), body: c, exportName: name };
 }
 
 /** Activations that may follow a per-channel affine map (the ChannelAffine kernel). */
@@ -131,34 +142,19 @@ const AFFINE_STEPS: Record<AffineActivation, readonly Step[]> = { none: [], relu
  * two agree bit for bit (no fused multiply-add).
  */
 function affineFunction(act: AffineActivation): WasmFunction {
-  const [O, X, A, B, N, VA, VB] = [0, 1, 2, 3, 4, 5, 6];
+  const [O, X, A, B, N, VA, VB, K] = [0, 1, 2, 3, 4, 5, 6, 7];
   const steps = AFFINE_STEPS[act];
   const c = new Code();
   c.localGet(A).f32x4Splat().localSet(VA).localGet(B).f32x4Splat().localSet(VB);
-  steps.forEach((st, i) => c.f32Const('max' in st ? st.max : 'min' in st ? st.min : 0).f32x4Splat().localSet(7 + i));
-  const clamp = (vector: boolean) =>
-    steps.forEach((st, i) => {
-      const isMax = 'max' in st;
-      if (vector) c.localGet(7 + i).f32x4Op(isMax ? F32X4_MAX : F32X4_MIN);
-      else c.f32Const(isMax ? (st as { max: number }).max : (st as { min: number }).min).f32Op(isMax ? F32_MAX : F32_MIN);
-    });
-  const step = (k: number, bytes: number) => c.localGet(k).i32Const(bytes).i32Add().localSet(k);
-  c.block().loop();
-  c.localGet(N).i32Const(4).i32LtU().brIf(1);
-  c.localGet(O).localGet(X).v128Load().localGet(VA).f32x4Mul().localGet(VB).f32x4Add();
-  clamp(true);
-  c.v128Store();
-  step(O, 16);
-  step(X, 16);
-  c.localGet(N).i32Const(4).i32Sub().localSet(N).br(0).end().end();
-  c.block().loop();
-  c.localGet(N).i32Eqz().brIf(1);
-  c.localGet(O).localGet(X).f32Load().localGet(A).f32Op(0x94).localGet(B).f32Op(0x92);
-  clamp(false);
-  c.f32Store();
-  step(O, 4);
-  step(X, 4);
-  c.localGet(N).i32Const(1).i32Sub().localSet(N).br(0).end().end();
+  splatConstants(c, steps, K);
+  lanesThenTail(c, N, [O, X], (vector) => {
+    c.localGet(O).localGet(X);
+    if (vector) c.v128Load().localGet(VA).f32x4Mul().localGet(VB).f32x4Add();
+    else c.f32Load().localGet(A).f32Op(F32_MUL).localGet(B).f32Op(F32_ADD);
+    applySteps(c, steps, K, vector);
+    if (vector) c.v128Store();
+    else c.f32Store();
+  });
   return { params: [i32, i32, f32, f32, i32], results: [], locals: [v128, v128, ...steps.map(() => v128)], body: c, exportName: `Affine_${act}` };
 }
 
@@ -208,14 +204,6 @@ function simdKernels(): Kernels | null {
     kernels = null;
   }
   return kernels;
-}
-
-/** Whether `name` has a SIMD loop (so callers can skip the checks for the others). */
-export function hasSimdBinary(name: BinaryKernelName): boolean {
-  return BINARY_OPS[name] !== undefined;
-}
-export function hasSimdUnary(name: UnaryKernelName): boolean {
-  return UNARY_OPS[name] !== undefined;
 }
 
 /** Runs shorter than this are not worth staging: the JavaScript loop takes them. */
@@ -286,7 +274,7 @@ function spanOf(offsets: Int32Array, inner: number, stride: number): [number, nu
  * repeated. Returns false, writing nothing, otherwise.
  */
 export function simdBinary(name: BinaryKernelName, out: TypedArray, outDtype: DType, a: TensorInfo, b: TensorInfo): boolean {
-  if (!enabled || outDtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
+  if (!enabled || !BINARY_OPS[name] || outDtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   const k = simdKernels();
   if (k === null) return false;
   const { outer, inner, strides } = loopPlan(a.shape, [a, b]);
@@ -307,7 +295,7 @@ export function simdBinary(name: BinaryKernelName, out: TypedArray, outDtype: DT
 
 /** out = f(x) with the SIMD loops, under the same conditions as {@link simdBinary}. */
 export function simdUnary(name: UnaryKernelName, out: TypedArray, outDtype: DType, x: TensorInfo): boolean {
-  if (!enabled || outDtype !== 'float32' || x.dtype !== 'float32') return false;
+  if (!enabled || !UNARY_OPS[name] || outDtype !== 'float32' || x.dtype !== 'float32') return false;
   const k = simdKernels();
   if (k === null) return false;
   const { outer, inner, strides } = loopPlan(x.shape, [x]);

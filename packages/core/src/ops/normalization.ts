@@ -32,7 +32,7 @@ export function channelAffine(x: Tensor, scale: Tensor | null, shift: Tensor, ac
     throw new Error(`${op}: activation must be 'none', 'relu' or 'relu6', got ${JSON.stringify(activation)}`);
   }
   const s = perChannel(op, 'scale', scale, x);
-  const b = perChannel(op, 'shift', shift, x)!;
+  const b = perChannel(op, 'shift', shift, x);
   if (!b) throw new Error(`${op}: shift must be a tensor of shape [${x.shape[1]}]`);
   commonBackend(op, scale ? [x, scale, shift] : [x, shift]);
   const needsGrad = isGradEnabled() && [x, scale, shift].some((t) => t?.requiresGrad);
