@@ -10,6 +10,7 @@ import {
   avgPool2d, batchNorm, conv2d, createCpuBackend, crossEntropy, fromTypedArray, Generator, getBackend, grad, maxPool2d, memory, randn, scatterAdd, tensor, type Tensor, tidy, zeros,
 } from '../src/index.js';
 import { poolOf } from '../src/cpu/storage.js';
+import { wasmHeap } from '../src/cpu/wasm-heap.js';
 import { runs } from './helpers/arbitraries.js';
 
 createCpuBackend('cpu-nopool', { poolMB: 0 });
@@ -111,5 +112,39 @@ describe('buffer pool', () => {
     const withPool = tidy(() => program(pooled));
     expect(withPool).toEqual(reference);
     expect(memory(pooled).hits as number).toBeGreaterThan(0);
+  });
+});
+
+describe('buffer pool eviction', () => {
+  it('drops the least recently used lengths to stay under its cap, freeing their wasm blocks at once', () => {
+    createCpuBackend('cpu-pool-small', { poolMB: 64 / 1024 }); // 64 KiB
+    const pool = poolOf(getBackend('cpu-pool-small'))!;
+    const heap = wasmHeap()!;
+    const keepLive = tidy(() => {
+      // Four 16 KiB float32 arrays of one length, disposed: the pool holds them (64 KiB).
+      for (let i = 0; i < 4; i++) randn([4096], { backend: 'cpu-pool-small' }).mul(2);
+      return 0;
+    });
+    expect(keepLive).toBe(0);
+    expect(pool.stats().pooledBytes).toBe(4 * 16384);
+    // A new length makes room by dropping old arrays: the pool never passes its cap.
+    tidy(() => void randn([4000], { backend: 'cpu-pool-small' }).mul(2));
+    expect(pool.stats().pooledBytes).toBeLessThanOrEqual(64 * 1024);
+    // The most recent length is still served from the pool.
+    const hits = pool.stats().hits;
+    tidy(() => void randn([4000], { backend: 'cpu-pool-small' }).mul(2));
+    expect(pool.stats().hits).toBeGreaterThan(hits);
+    // Dropped arrays give their wasm blocks back at once, not when the GC gets to them.
+    const wasmPooled = tidy(() => {
+      for (let i = 0; i < 3; i++) randn([2048], { backend: 'cpu-pool-small' }).mul(2);
+      return 0;
+    });
+    expect(wasmPooled).toBe(0);
+    const before = heap.tensorBytes;
+    const pooled = pool.stats().pooledBytes;
+    pool.clear();
+    expect(pool.stats().pooledBytes).toBe(0);
+    expect(before - heap.tensorBytes).toBeGreaterThanOrEqual(pooled - 2 * 16000); // all but JS arrays
+    expect(heap.tensorBytes).toBeLessThan(before);
   });
 });

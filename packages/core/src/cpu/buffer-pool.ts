@@ -14,7 +14,7 @@
  *
  * Fresh float arrays are placed in the backend's WebAssembly memory when it can hold tensors
  * (wasm-heap.ts), so the GEMM and the SIMD elementwise kernels use them in place; but only
- * inside a `tidy` scope, and up to the pool's cap. A block of wasm memory comes back only when
+ * inside a `tidy` scope. A block of wasm memory comes back only when
  * its array is disposed or collected, and collected arrays are reported (FinalizationRegistry)
  * only once the event loop turns: a synchronous loop that drops tensors without `tidy` would
  * fill the memory. Tensors made in a scope are disposed by it (unless returned or kept), so
@@ -52,7 +52,8 @@ export class BufferPool {
   misses = 0;
 
   /**
-   * @param capBytes most bytes kept for reuse; arrays handed back beyond it are left to the GC.
+   * @param capBytes most bytes kept for reuse; the least recently used lengths are dropped to
+   *   make room.
    * @param inWasm place fresh float arrays in the wasm memory when it holds tensors.
    */
   constructor(
@@ -63,9 +64,11 @@ export class BufferPool {
   /** An array of `size` elements: reused when one is free, zeroed unless `zero` is false. */
   take(dtype: DType, size: number, zero = true): TypedArray {
     if (size > MIN_POOLED) {
-      const list = this.free.get(dtype)?.get(size);
+      const byLength = this.free.get(dtype);
+      const list = byLength?.get(size);
       const reused = list?.pop();
       if (reused) {
+        recent(byLength!, size, list!);
         this.hits++;
         this.bytes -= size * BYTES[dtype];
         if (zero) reused.fill(0);
@@ -98,7 +101,12 @@ export class BufferPool {
   private fresh(dtype: DType, size: number, zero: boolean): TypedArray {
     if (this.inWasm && (dtype === 'float32' || dtype === 'float64') && tidyDepth() > 0) {
       const heap = wasmHeap();
-      const v = heap && heap.tensorBytes + size * BYTES[dtype] <= this.capBytes ? heap.view(dtype, size, zero) : null;
+      let v = heap?.view(dtype, size, zero) ?? null;
+      if (heap && !v && this.bytes > 0) {
+        // The memory is full: give it the pool's arrays back and try once more.
+        this.evictUntil(() => false);
+        v = heap.view(dtype, size, zero);
+      }
       if (v) return v;
     }
     return allocArray(dtype, size);
@@ -136,13 +144,35 @@ export class BufferPool {
   give(dtype: DType, arr: TypedArray): void {
     if (!this.owned.has(arr)) return;
     const bytes = arr.length * BYTES[dtype];
-    if (this.bytes + bytes > this.capBytes) return;
+    if (bytes > this.capBytes) return;
+    this.evictUntil(() => this.bytes + bytes <= this.capBytes);
     let byLength = this.free.get(dtype);
     if (!byLength) this.free.set(dtype, (byLength = new Map()));
-    let list = byLength.get(arr.length);
-    if (!list) byLength.set(arr.length, (list = []));
+    const list = byLength.get(arr.length) ?? [];
+    recent(byLength, arr.length, list);
     list.push(arr);
     this.bytes += bytes;
+  }
+
+  /**
+   * Drops pooled arrays, the least recently used lengths first, until `done()`: a workload
+   * that moves on to other shapes (another model, another benchmark) does not leave the pool,
+   * or the wasm memory, full of arrays nobody asks for. Wasm blocks are freed at once (a
+   * pooled array is seen by no tensor).
+   */
+  private evictUntil(done: () => boolean): void {
+    for (const [dtype, byLength] of this.free) {
+      for (const [length, list] of byLength) {
+        while (list.length > 0) {
+          if (done()) return;
+          const a = list.pop()!;
+          this.bytes -= length * BYTES[dtype];
+          this.owned.delete(a);
+          if (this.inWasmMemory(a)) wasmHeap()!.free(a as Float32Array | Float64Array);
+        }
+        byLength.delete(length);
+      }
+    }
   }
 
   /**
@@ -153,8 +183,9 @@ export class BufferPool {
     for (const byLength of this.free.values()) for (const list of byLength.values()) for (const a of list) a.fill(value);
   }
 
-  /** Drops every pooled array (the GC then frees them). */
+  /** Drops every pooled array (wasm blocks are freed at once, the rest left to the GC). */
   clear(): void {
+    this.evictUntil(() => false);
     this.free.clear();
     this.bytes = 0;
   }
@@ -169,4 +200,10 @@ export class BufferPool {
       wasmMemoryBytes: heap?.memory.buffer.byteLength ?? 0,
     };
   }
+}
+
+/** Marks `length` as the most recently used of its dtype (a Map iterates in insertion order). */
+function recent(byLength: Map<number, TypedArray[]>, length: number, list: TypedArray[]): void {
+  byLength.delete(length);
+  byLength.set(length, list);
 }
