@@ -5,10 +5,11 @@
  * import the packages' dist/ builds, so `tsc -b` must have run first (`pnpm test` does).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors, encodeSafetensors } from '@dynconv/nn';
 import { loadCheckpoint } from '@dynconv/nn/node';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -161,6 +162,9 @@ describe('tools/train.ts', () => {
       [['--backend', 'tpu'], /--backend: unknown backend "tpu" \(available: cpu, gpu\)/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--resume', 'x.safetensors', '--lr', '1'], /cannot be combined with --lr/],
+      // A negative number after a space reaches the flag's own rule (not Node's "ambiguous").
+      [['--lr', '-1'], /--lr must be a positive number, got "-1"/],
+      [['--test-limit', '0'], /--test-limit must be a positive integer or 'all', got "0"/],
     ];
     const runs = await Promise.all(cases.map(([args]) => train(args)));
     runs.forEach((r, i) => {
@@ -202,5 +206,26 @@ describe('tools/evaluate.ts', () => {
     const bad = await tool('tools/evaluate.ts', ['x', '--fusion', 'sideways']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--fusion must be kernel, output or both/);
+    // The same name and rule as tools/train.ts (--limit is the old name); 0 used to print NaN%.
+    const limits = await Promise.all([['--test-limit', '0'], ['--limit', '0'], ['--test-limit', '-5']].map((f) => tool('tools/evaluate.ts', ['x', ...f])));
+    limits.forEach((r) => {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--(test-)?limit must be a positive integer or 'all', got "(0|-5)"/);
+    });
+  });
+
+  it('refuses a checkpoint whose stored settings name an unknown data set, naming the setting (no internal TypeError)', async () => {
+    const ckpt = join(tmp, 'small', 'checkpoint.safetensors');
+    expect(existsSync(ckpt), 'the training test above writes it').toBe(true);
+    const { tensors, metadata } = decodeSafetensors(readFileSync(ckpt));
+    const meta = JSON.parse(metadata['dynconv.checkpoint']!) as { extra: { args: { dataset: string } } };
+    meta.extra.args.dataset = 'imagenet';
+    const edited = join(tmp, 'edited.safetensors');
+    writeFileSync(edited, encodeSafetensors(tensors, { 'dynconv.checkpoint': JSON.stringify(meta) }));
+    const [evaluate, resume] = await Promise.all([tool('tools/evaluate.ts', [edited]), train(['--resume', edited])]);
+    for (const r of [evaluate, resume]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('edited.safetensors\': stored setting --dataset must be one of mnist, fashion, got "imagenet"');
+    }
   });
 });
