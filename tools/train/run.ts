@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crossEntropy, Generator, tidy } from '@dynconv/core';
+import { crossEntropy, detectAnomaly, Generator, tidy } from '@dynconv/core';
 import type { DataLoaderState } from '@dynconv/data';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomicSync } from '@dynconv/nn/node';
 import { inferenceCost } from '../models/cost.js';
@@ -184,14 +184,17 @@ export async function runTraining(cliArgs: TrainArgs, sink: ProgressSink, contro
       for (const batch of loader) {
         const lr = currentLr(optimizer);
         // tidy(): a device backend (--backend gpu) frees the step's tensors at once.
-        const { lossValue, correct } = tidy(() => {
-          const logits = model.forward(batch.images);
-          const loss = crossEntropy(logits, batch.labels, { labelSmoothing: args.labelSmoothing });
-          optimizer.zeroGrad();
-          loss.backward();
-          optimizer.step();
-          return { lossValue: loss.item(), correct: countCorrect(logits.detach().dataSync(), batch.labels.dataSync(), config.numClasses) };
-        });
+        const trainStep = () =>
+          tidy(() => {
+            const logits = model.forward(batch.images);
+            const loss = crossEntropy(logits, batch.labels, { labelSmoothing: args.labelSmoothing });
+            optimizer.zeroGrad();
+            loss.backward();
+            optimizer.step();
+            return { lossValue: loss.item(), correct: countCorrect(logits.detach().dataSync(), batch.labels.dataSync(), config.numClasses) };
+          });
+        // --detect-anomaly: the first op of forward or backward that makes a NaN/Inf throws, naming itself.
+        const { lossValue, correct } = args.detectAnomaly ? detectAnomaly(trainStep) : trainStep();
         batch.images.dispose();
         batch.labels.dispose();
         scheduler?.step();
