@@ -4,58 +4,20 @@
  * images so the suite takes well under a minute on two cores. The tools run through tsx and
  * import the packages' dist/ builds, so `tsc -b` must have run first (`pnpm test` does).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '@dynconv/nn';
 import { loadCheckpoint } from '@dynconv/nn/node';
+import { deterministicMetrics, metrics, snapshot, tool, train } from './helpers/train-tools.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 let tmp: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'dynconv-train-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a tool in its own Node process (node --import tsx, so a signal reaches it directly). */
-function tool(script: string, args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-const train = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => tool('tools/train.ts', args, onStdout);
-
-function metrics(dir: string): Record<string, number>[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, number>);
-}
-
-/** metrics.jsonl without the wall-clock fields, which differ from run to run. */
-function deterministicMetrics(dir: string) {
-  return metrics(dir).map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
-}
 
 /** Every tag opened is closed, in order: enough XML checking to catch a broken writer. */
 function checkTagsBalanced(svg: string): void {
@@ -67,13 +29,6 @@ function checkTagsBalanced(svg: string): void {
     else stack.push(name!);
   }
   expect(stack).toEqual([]);
-}
-
-/** The bit patterns of every model tensor and the optimizer/schedule state of a checkpoint. */
-function snapshot(path: string) {
-  const c = loadCheckpoint(path);
-  const tensors = Object.fromEntries(Object.entries(c.stateDict).map(([k, t]) => [k, Array.from(new Uint8Array(t.contiguous().dataSync().slice().buffer))]));
-  return { epoch: c.epoch, step: c.step, tensors, optimizer: c.optimizer, scheduler: c.scheduler };
 }
 
 // A small but real run: 512 MNIST training images, 500 test images, three epochs.
