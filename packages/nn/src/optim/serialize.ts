@@ -3,6 +3,8 @@
  * to the same bits (JSON uses the shortest round-trip form), and float32 values are doubles
  * exactly; only the values JSON cannot spell (NaN, the infinities, and -0, which
  * `JSON.stringify` prints as `0`) are written as strings, so a resumed run continues bit for bit.
+ * (NaN and the infinities can be written, to inspect a run that diverged, but loading refuses
+ * them: see {@link adoptStateTensor}.) Checkpoints store these tensors in binary instead.
  */
 import { noGrad, Tensor, tensor } from '@dynconv/core';
 import { fmtShape, isPlainObject, show } from './check.js';
