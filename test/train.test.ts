@@ -4,57 +4,20 @@
  * images so the suite takes well under a minute on two cores. The tools run through tsx and
  * import the packages' dist/ builds, so `tsc -b` must have run first (`pnpm test` does).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors, encodeSafetensors } from '@dynconv/nn';
 import { loadCheckpoint } from '@dynconv/nn/node';
+import { deterministicMetrics, metrics, snapshot, tool, train } from './helpers/train-tools.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 let tmp: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'dynconv-train-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a tool in its own Node process (node --import tsx, so a signal reaches it directly). */
-function tool(script: string, args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-const train = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => tool('tools/train.ts', args, onStdout);
-
-function metrics(dir: string): Record<string, number>[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, number>);
-}
-
-/** metrics.jsonl without the wall-clock fields, which differ from run to run. */
-function deterministicMetrics(dir: string) {
-  return metrics(dir).map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
-}
 
 /** Every tag opened is closed, in order: enough XML checking to catch a broken writer. */
 function checkTagsBalanced(svg: string): void {
@@ -66,13 +29,6 @@ function checkTagsBalanced(svg: string): void {
     else stack.push(name!);
   }
   expect(stack).toEqual([]);
-}
-
-/** The bit patterns of every model tensor and the optimizer/schedule state of a checkpoint. */
-function snapshot(path: string) {
-  const c = loadCheckpoint(path);
-  const tensors = Object.fromEntries(Object.entries(c.stateDict).map(([k, t]) => [k, Array.from(new Uint8Array(t.contiguous().dataSync().slice().buffer))]));
-  return { epoch: c.epoch, step: c.step, tensors, optimizer: c.optimizer, scheduler: c.scheduler };
 }
 
 // A small but real run: 512 MNIST training images, 500 test images, three epochs.
@@ -161,6 +117,9 @@ describe('tools/train.ts', () => {
       [['--backend', 'tpu'], /--backend: unknown backend "tpu" \(available: cpu, gpu\)/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--resume', 'x.safetensors', '--lr', '1'], /cannot be combined with --lr/],
+      // A negative number after a space reaches the flag's own rule (not Node's "ambiguous").
+      [['--lr', '-1'], /--lr must be a positive number, got "-1"/],
+      [['--test-limit', '0'], /--test-limit must be a positive integer or 'all', got "0"/],
     ];
     const runs = await Promise.all(cases.map(([args]) => train(args)));
     runs.forEach((r, i) => {
@@ -202,5 +161,26 @@ describe('tools/evaluate.ts', () => {
     const bad = await tool('tools/evaluate.ts', ['x', '--fusion', 'sideways']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--fusion must be kernel, output or both/);
+    // The same name and rule as tools/train.ts (--limit is the old name); 0 used to print NaN%.
+    const limits = await Promise.all([['--test-limit', '0'], ['--limit', '0'], ['--test-limit', '-5']].map((f) => tool('tools/evaluate.ts', ['x', ...f])));
+    limits.forEach((r) => {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--(test-)?limit must be a positive integer or 'all', got "(0|-5)"/);
+    });
+  });
+
+  it('refuses a checkpoint whose stored settings name an unknown data set, naming the setting (no internal TypeError)', async () => {
+    const ckpt = join(tmp, 'small', 'checkpoint.safetensors');
+    expect(existsSync(ckpt), 'the training test above writes it').toBe(true);
+    const { tensors, metadata } = decodeSafetensors(readFileSync(ckpt));
+    const meta = JSON.parse(metadata['dynconv.checkpoint']!) as { extra: { args: { dataset: string } } };
+    meta.extra.args.dataset = 'imagenet';
+    const edited = join(tmp, 'edited.safetensors');
+    writeFileSync(edited, encodeSafetensors(tensors, { 'dynconv.checkpoint': JSON.stringify(meta) }));
+    const [evaluate, resume] = await Promise.all([tool('tools/evaluate.ts', [edited]), train(['--resume', edited])]);
+    for (const r of [evaluate, resume]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('edited.safetensors\': stored setting --dataset must be one of mnist, fashion, got "imagenet"');
+    }
   });
 });

@@ -8,13 +8,13 @@
  * `--fusion both` runs both and checks that they classify every image alike (up to near-ties
  * in the logits, where float rounding may pick the other class), exiting with code 1 if not.
  *
- *   tsx tools/evaluate.ts runs/mnist-dynamic/checkpoint.safetensors [--fusion kernel|output|both] [--limit N]
+ *   tsx tools/evaluate.ts runs/mnist-dynamic/checkpoint.safetensors [--fusion kernel|output|both] [--test-limit N]
  */
 import { parseArgs } from 'node:util';
-import { parseLimit } from '@dynconv/data';
 import { inferenceCost } from './models/cost.js';
 import { DyCnn } from './models/dy-cnn.js';
 import { GPU_MODES, TRAIN_BACKENDS } from './train/args.js';
+import { joinNegativeValues, parseImageCount, valueFlagsOf } from './train/argv.js';
 import { selectBackend } from './train/backend.js';
 import { DATASET_INFO, loadSplit, testLoader } from './train/data.js';
 import { type Evaluation, evaluateModel } from './train/evaluation.js';
@@ -26,7 +26,8 @@ Test accuracy and confusion matrix of a checkpoint written by tools/train.ts.
 
   --fusion kernel|output|both   the Dy-CNN's path: kernel fusion (the inference path; default),
                                 output fusion (the training path), or both, checking they agree
-  --limit N                     evaluate on the first N test images (default all)
+  --test-limit N|all            evaluate on the first N test images (default all; as in
+                                tools/train.ts; --limit is the old name)
   --batch-size N                images per forward pass (default 100)
   --backend cpu|gpu             compute backend (default cpu; gpu: gpu.js kernels)
   --gpu-mode MODE               with --backend gpu: ${GPU_MODES.join(', ')} (default auto)
@@ -37,13 +38,24 @@ const TIE = 1e-3;
 
 class UsageError extends Error {}
 
+const FLAGS = {
+  fusion: { type: 'string' },
+  'test-limit': { type: 'string' },
+  // The old name of --test-limit.
+  limit: { type: 'string' },
+  'batch-size': { type: 'string' },
+  backend: { type: 'string' },
+  'gpu-mode': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
 function parse(argv: string[]) {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, valueFlagsOf(FLAGS)),
       allowPositionals: true,
-      options: { fusion: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, 'gpu-mode': { type: 'string' }, help: { type: 'boolean' } },
+      options: FLAGS,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -58,12 +70,11 @@ function parse(argv: string[]) {
   const gpuMode = values['gpu-mode'];
   if (gpuMode !== undefined && backend !== 'gpu') throw new UsageError('--gpu-mode needs --backend gpu');
   if (gpuMode !== undefined && !(GPU_MODES as readonly string[]).includes(gpuMode)) throw new UsageError(`--gpu-mode must be one of ${GPU_MODES.join(', ')}, got ${JSON.stringify(gpuMode)}`);
-  let limit: number | undefined;
-  try {
-    limit = parseLimit(values.limit);
-  } catch {
-    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-  }
+  if (values.limit !== undefined && values['test-limit'] !== undefined) throw new UsageError('--limit is the old name of --test-limit: give one of them');
+  const limitFlag = values.limit !== undefined ? 'limit' : 'test-limit';
+  const count = parseImageCount(limitFlag, values[limitFlag] ?? 'all');
+  if ('error' in count) throw new UsageError(count.error);
+  const limit = count.value;
   const bs = values['batch-size'] ?? '100';
   if (!/^\d+$/.test(bs) || Number(bs) < 1) throw new UsageError(`--batch-size must be a positive integer, got ${JSON.stringify(bs)}`);
   return { help: false as const, checkpoint: positionals[0]!, fusion: fusion as 'kernel' | 'output' | 'both', limit, batchSize: Number(bs), backend, gpuMode };

@@ -4,8 +4,8 @@
  * tools/evaluate.ts can rebuild the same run.
  */
 import { parseArgs } from 'node:util';
-import { parseLimit } from '@dynconv/data';
 import { DEFAULT_CONFIG, MODEL_KINDS, type ModelKind } from '../models/dy-cnn.js';
+import { joinNegativeValues, parseImageCount, valueFlagsOf } from './argv.js';
 
 /** The data sets `--dataset` accepts. */
 export type DatasetName = 'mnist' | 'fashion';
@@ -58,7 +58,12 @@ export interface TrainArgs {
   resume?: string;
   /** Debug: stop as on Ctrl-C after this many optimizer steps in this process. */
   stopAfterSteps?: number;
+  /** Debug: check every op's output and gradient for NaN/Inf and name the first that has one (core's detectAnomaly). */
+  detectAnomaly?: boolean;
 }
+
+/** The settings a checkpoint does not store: where to write, and debugging switches for this process. */
+export const UNSTORED_ARGS = ['resume', 'out', 'stopAfterSteps', 'detectAnomaly'] as const;
 
 /** Bad command line: the CLI prints the message and the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -127,7 +132,11 @@ Ctrl-C saves a checkpoint at the current step; --resume continues exactly from i
   --resume CHECKPOINT                 continue a run from its checkpoint (its stored settings are
                                       used; only --out may be given with it)
   --stop-after-steps N                debugging: stop as on Ctrl-C after N steps
-  --help                              this text`;
+  --detect-anomaly                    debugging: stop at the first op whose output or gradient holds
+                                      NaN or Inf, naming it (slow; also DYNCONV_DETECT_ANOMALY=1)
+  --help                              this text
+
+Negative numbers may follow a space (--lr -1) or an = (--lr=-1).`;
 
 const FLAGS = {
   dataset: { type: 'string' },
@@ -154,6 +163,7 @@ const FLAGS = {
   out: { type: 'string' },
   resume: { type: 'string' },
   'stop-after-steps': { type: 'string' },
+  'detect-anomaly': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -173,7 +183,7 @@ export type ParsedCommand = { help: true } | { help: false; args: TrainArgs };
 export function parseTrainArgs(argv: readonly string[]): ParsedCommand {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeValues(argv, valueFlagsOf(FLAGS)), options: FLAGS, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -196,15 +206,9 @@ export function parseTrainArgs(argv: readonly string[]): ParsedCommand {
   const limit = (name: 'limit' | 'test-limit', fallback?: number) => {
     const text = str(name);
     if (text === undefined) return fallback;
-    if (text === 'all') return undefined;
-    let n: number | undefined;
-    try {
-      n = parseLimit(text);
-    } catch {
-      throw new UsageError(`--${name} must be a positive integer or 'all', got ${JSON.stringify(text)}`);
-    }
-    if (n === 0) throw new UsageError(`--${name} must be a positive integer or 'all', got 0`);
-    return n;
+    const n = parseImageCount(name, text);
+    if ('error' in n) throw new UsageError(n.error);
+    return n.value;
   };
   const stop = str('stop-after-steps');
   const args: TrainArgs = {
@@ -232,11 +236,12 @@ export function parseTrainArgs(argv: readonly string[]): ParsedCommand {
     out: str('out'),
     resume: str('resume'),
     stopAfterSteps: stop === undefined ? undefined : integer('stop-after-steps', stop, 1),
+    ...(values['detect-anomaly'] === true ? { detectAnomaly: true } : {}),
   };
   if (args.resume !== undefined) {
-    const allowed = new Set(['resume', 'out', 'stop-after-steps']);
+    const allowed = new Set(['resume', 'out', 'stop-after-steps', 'detect-anomaly']);
     const extra = [...given].filter((k) => !allowed.has(k));
-    if (extra.length) throw new UsageError(`--resume continues a run with the settings stored in its checkpoint; it cannot be combined with ${extra.map((k) => `--${k}`).join(', ')} (only --out)`);
+    if (extra.length) throw new UsageError(`--resume continues a run with the settings stored in its checkpoint; it cannot be combined with ${extra.map((k) => `--${k}`).join(', ')} (only --out, --stop-after-steps and --detect-anomaly)`);
   }
   return { help: false, args };
 }

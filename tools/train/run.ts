@@ -7,18 +7,21 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crossEntropy, Generator, tidy } from '@dynconv/core';
+import { crossEntropy, detectAnomaly, Generator, tidy } from '@dynconv/core';
 import type { DataLoaderState } from '@dynconv/data';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomicSync } from '@dynconv/nn/node';
 import { inferenceCost } from '../models/cost.js';
 import { DEFAULT_CONFIG, DyCnn, type DyCnnConfig } from '../models/dy-cnn.js';
-import type { TrainArgs } from './args.js';
+import type { TrainArgs, UNSTORED_ARGS } from './args.js';
 import { renderCurves } from './curves-svg.js';
 import { DATASET_INFO, loadSplit, testLoader, trainLoader } from './data.js';
 import { evaluateModel } from './evaluation.js';
 import { curvesOf, type EpochMetrics, metricsJsonl, type TracePoint } from './history.js';
 import { buildOptimizer, buildScheduler, currentLr } from './optim.js';
 import { EpochProgress, formatDuration, type ProgressSink } from './progress.js';
+import { runExtraOf } from './stored-run.js';
+
+export { runExtraOf };
 
 /** Running sums of the epoch in progress (saved, so a resumed epoch reports the same means). */
 interface EpochSums {
@@ -38,7 +41,7 @@ interface EpochSums {
 /** The checkpoint's `extra`: everything besides tensors and optimizer/schedule state. */
 export interface RunExtra {
   /** The run's settings (without --resume, --out and debugging flags). */
-  args: Omit<TrainArgs, 'resume' | 'out' | 'stopAfterSteps'>;
+  args: Omit<TrainArgs, (typeof UNSTORED_ARGS)[number]>;
   config: DyCnnConfig;
   loader: DataLoaderState;
   history: EpochMetrics[];
@@ -80,15 +83,6 @@ const freshSums = (): EpochSums => ({ lossSum: 0, correct: 0, seen: 0, seconds: 
 /** Lets pending events (a Ctrl-C) run between two synchronous steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The stored settings of a checkpoint written by this tool, checked enough to rebuild the run. */
-export function runExtraOf(extra: Record<string, unknown>, path: string): RunExtra {
-  const e = extra as Partial<RunExtra>;
-  if (!e.args || !e.config || !e.loader || !Array.isArray(e.history) || !Array.isArray(e.trace) || !e.sums) {
-    throw new Error(`'${path}' is a checkpoint, but not one written by tools/train.ts (its extra data lacks args, config, loader, history, trace or sums)`);
-  }
-  return e as RunExtra;
-}
-
 /**
  * Trains (or resumes) a run as `args` describe, writing OUT/metrics.jsonl, OUT/curves.svg and
  * OUT/checkpoint.safetensors after every epoch. Progress goes to `sink`. Returns when the run
@@ -101,9 +95,9 @@ export async function runTraining(cliArgs: TrainArgs, sink: ProgressSink, contro
   const resumed = cliArgs.resume === undefined ? undefined : loadCheckpoint(cliArgs.resume);
   const stored = resumed ? runExtraOf(resumed.extra, cliArgs.resume!) : undefined;
   // A resumed run keeps its stored settings; its output goes next to the checkpoint unless --out says otherwise.
-  const args: TrainArgs = stored ? { ...stored.args, out: cliArgs.out ?? dirname(cliArgs.resume!), stopAfterSteps: cliArgs.stopAfterSteps } : cliArgs;
+  const args: TrainArgs = stored ? { ...stored.args, out: cliArgs.out ?? dirname(cliArgs.resume!), stopAfterSteps: cliArgs.stopAfterSteps, detectAnomaly: cliArgs.detectAnomaly } : cliArgs;
   const outDir = args.out ?? defaultOutDir(args);
-  const { resume: _r, stopAfterSteps: _s, out: _o, ...storedArgs } = args;
+  const { resume: _r, stopAfterSteps: _s, out: _o, detectAnomaly: _d, ...storedArgs } = args;
 
   const info = DATASET_INFO[args.dataset];
   const config = stored?.config ?? modelConfig(args);
@@ -123,8 +117,13 @@ export async function runTraining(cliArgs: TrainArgs, sink: ProgressSink, contro
   let step = 0;
   let elapsedBefore = 0;
   if (resumed && stored) {
-    resumed.restore({ model, optimizer, scheduler, generators: { init: generator } });
-    loader.setState(stored.loader);
+    try {
+      // The loader first: it changes nothing when it refuses, and restore is all or nothing.
+      loader.setState(stored.loader);
+      resumed.restore({ model, optimizer, scheduler, generators: { init: generator } });
+    } catch (e) {
+      throw new Error(`'${cliArgs.resume}': ${(e as Error).message}`);
+    }
     ({ history, trace, sums } = stored);
     step = resumed.step;
     elapsedBefore = stored.elapsed;
@@ -185,14 +184,17 @@ export async function runTraining(cliArgs: TrainArgs, sink: ProgressSink, contro
       for (const batch of loader) {
         const lr = currentLr(optimizer);
         // tidy(): a device backend (--backend gpu) frees the step's tensors at once.
-        const { lossValue, correct } = tidy(() => {
-          const logits = model.forward(batch.images);
-          const loss = crossEntropy(logits, batch.labels, { labelSmoothing: args.labelSmoothing });
-          optimizer.zeroGrad();
-          loss.backward();
-          optimizer.step();
-          return { lossValue: loss.item(), correct: countCorrect(logits.detach().dataSync(), batch.labels.dataSync(), config.numClasses) };
-        });
+        const trainStep = () =>
+          tidy(() => {
+            const logits = model.forward(batch.images);
+            const loss = crossEntropy(logits, batch.labels, { labelSmoothing: args.labelSmoothing });
+            optimizer.zeroGrad();
+            loss.backward();
+            optimizer.step();
+            return { lossValue: loss.item(), correct: countCorrect(logits.detach().dataSync(), batch.labels.dataSync(), config.numClasses) };
+          });
+        // --detect-anomaly: the first op of forward or backward that makes a NaN/Inf throws, naming itself.
+        const { lossValue, correct } = args.detectAnomaly ? detectAnomaly(trainStep) : trainStep();
         batch.images.dispose();
         batch.labels.dispose();
         scheduler?.step();

@@ -1,3 +1,5 @@
+import { allocationError, checkAllocation } from './allocation.js';
+
 /**
  * Element types. Floating types carry gradients; `int32` holds indices and `bool` holds
  * comparison results (stored as bytes).
@@ -9,17 +11,27 @@ export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 const ORDER: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 
-/** A zero-filled typed array of `size` elements for `dtype`. */
-export function allocArray(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
-    case 'bool':
-      return new Uint8Array(size);
+/**
+ * A zero-filled typed array of `size` elements for `dtype`. A size no typed array can have is
+ * refused first, and a failed allocation (out of memory) reported, naming `op` and `shape`
+ * when the caller gives them (allocation.ts).
+ */
+export function allocArray(dtype: DType, size: number, op = 'allocate', shape?: readonly number[]): TypedArray {
+  checkAllocation(op, dtype, size, shape);
+  try {
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(size);
+      case 'float64':
+        return new Float64Array(size);
+      case 'int32':
+        return new Int32Array(size);
+      case 'bool':
+        return new Uint8Array(size);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw allocationError(op, dtype, size, `out of memory (${e.message})`, shape);
+    throw e;
   }
 }
 

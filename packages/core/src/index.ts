@@ -19,6 +19,7 @@ export { broadcastShapes, contiguousStrides, fmt as formatShape, isContiguous, s
 
 export { grad, type GradOptions } from './autograd/grad.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
+export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './autograd/anomaly.js';
 export { Node, type BackwardFn } from './autograd/node.js';
 export { record } from './autograd/record.js';
 export { gradcheck, gradgradcheck, type GradcheckOptions } from './gradcheck.js';

@@ -87,14 +87,40 @@ export class Generator {
     return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? NaN, this.seed_];
   }
 
-  /** Restores a state from {@link getState}. */
+  /**
+   * Restores a state from {@link getState}. Every element is checked before anything changes:
+   * the four xoshiro words must be 32-bit integers (as getState returns them, signed or
+   * unsigned) and not all zero (xoshiro's one fixed point: it would return 0 forever), the
+   * spare normal NaN (none) or a finite number, the seed a finite number.
+   * @throws Error naming the element and its value; the generator is then unchanged.
+   */
   setState(state: readonly number[]): this {
     if (!Array.isArray(state) || state.length !== 6) throw new Error(`Generator.setState: expected the 6 numbers getState() returns, got ${JSON.stringify(state)}`);
-    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((v) => v | 0) as [number, number, number, number];
-    this.spareNormal = Number.isNaN(state[4]) ? null : state[4]!;
-    this.seed_ = state[5]!;
+    const words = state.slice(0, 4) as unknown[];
+    words.forEach((v, i) => {
+      if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0xffffffff) {
+        throw new Error(`Generator.setState: state[${i}] must be a 32-bit integer (xoshiro128** word), got ${show(v)}`);
+      }
+    });
+    if (words.every((v) => ((v as number) | 0) === 0)) {
+      throw new Error('Generator.setState: state[0..3] are all zero, the one state xoshiro128** never leaves (it would return 0 forever)');
+    }
+    const spare: unknown = state[4];
+    if (typeof spare !== 'number' || (!Number.isNaN(spare) && !Number.isFinite(spare))) {
+      throw new Error(`Generator.setState: state[4] (the spare normal) must be NaN (none) or a finite number, got ${show(spare)}`);
+    }
+    const seed: unknown = state[5];
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(`Generator.setState: state[5] (the seed) must be a finite number, got ${show(seed)}`);
+    [this.s0, this.s1, this.s2, this.s3] = words.map((v) => (v as number) | 0) as [number, number, number, number];
+    this.spareNormal = Number.isNaN(spare) ? null : spare;
+    this.seed_ = seed;
     return this;
   }
+}
+
+/** A value for an error message: JSON where it can, so null and strings read as such. */
+function show(v: unknown): string {
+  return typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 }
 
 function rotl(x: number, k: number): number {

@@ -6,6 +6,7 @@ import type { Node } from './autograd/node.js';
 import { type DType, isFloating, type TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, isContiguous, sizeOf } from './shape.js';
 import { releaseStorage, trackTensor } from './memory.js';
+import { checkToArraySize, formatValues, PRINT_THRESHOLD } from './print.js';
 import * as act from './ops/activation.js';
 import * as bin from './ops/binary.js';
 import { cast, toBackend } from './ops/cast.js';
@@ -189,8 +190,12 @@ export class Tensor implements TensorInfo {
     return this.dataSync()[0]!;
   }
 
-  /** Nested arrays of the values (booleans for bool tensors). */
+  /**
+   * Nested arrays of the values (booleans for bool tensors). Refused, at once, for more than
+   * 2^27 elements, whose arrays would not fit in the JS heap (use {@link dataSync}).
+   */
   toArray(): NestedArray {
+    checkToArraySize(this);
     const flat = this.dataSync();
     const asValue = this.dtype === 'bool' ? (x: number) => x !== 0 : (x: number) => x;
     const build = (d: number, start: number): NestedArray => {
@@ -201,12 +206,13 @@ export class Tensor implements TensorInfo {
     return build(0, 0);
   }
 
+  /** `tensor([...], dtype=float32)`; beyond 1000 elements each long dim is cut to `a, b, c, ..., x, y, z` (print.ts). */
   toString(): string {
-    const fmtVal = (x: NestedArray): string => (Array.isArray(x) ? `[${x.map(fmtVal).join(', ')}]` : String(x));
     const extras = [`dtype=${this.dtype}`];
+    if (this.numel() > PRINT_THRESHOLD) extras.unshift(`shape=[${this.shape.join(', ')}]`);
     if (this.gradFnNode) extras.push(`gradFn=${this.gradFnNode.name}`);
     else if (this.requiresGradFlag) extras.push('requiresGrad=true');
-    return `tensor(${fmtVal(this.toArray())}, ${extras.join(', ')})`;
+    return `tensor(${formatValues(this)}, ${extras.join(', ')})`;
   }
 
   // ---- autograd ---------------------------------------------------------------------------

@@ -368,6 +368,33 @@ describe('random creation', () => {
     );
   });
 
+  it('setState refuses a malformed element, naming it, and leaves the generator unchanged', () => {
+    // What may replace one element of a valid state and must be refused there.
+    const badWord = fc.oneof(fc.constant(null), fc.constant(NaN), fc.constant(Infinity), fc.constant(0.5), fc.constant('1'), fc.integer({ min: 2 ** 32, max: 2 ** 40 }), fc.integer({ min: -(2 ** 40), max: -(2 ** 31) - 1 }));
+    const badNumber = fc.oneof(fc.constant(null), fc.constant(Infinity), fc.constant(-Infinity), fc.constant('0'), fc.constant(undefined));
+    fc.assert(
+      fc.property(seedArb, fc.integer({ min: 0, max: 5 }), badWord, badNumber, (seed, at, word, num) => {
+        const g = new Generator(seed);
+        dc.randn([3], { generator: g });
+        const before = g.getState();
+        const state: unknown[] = [...before];
+        state[at] = at < 4 ? word : at === 4 ? (num === undefined ? 'x' : num) : num;
+        expect(() => g.setState(state as number[])).toThrow(`state[${at}]`);
+        expect(g.getState()).toEqual(before);
+      }),
+      runs(),
+    );
+  });
+
+  it('setState refuses the all-zero xoshiro state (it would return 0 forever)', () => {
+    const g = new Generator(1);
+    const before = g.getState();
+    // The state the issue found accepted (null is how JSON spells the NaN "no spare normal").
+    expect(() => g.setState([0, 0, 0, 0, null as unknown as number, 0])).toThrow('all zero');
+    expect(() => g.setState([0, 0, 0, 0, 0.25, 7])).toThrow('all zero');
+    expect(g.getState()).toEqual(before);
+  });
+
   it('rand lies in [0, 1) for float32 and float64', () => {
     fc.assert(
       fc.property(seedArb, sampleShape, fc.constantFrom<DType>('float32', 'float64'), (seed, shape, dtype) => {

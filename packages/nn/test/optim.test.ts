@@ -471,6 +471,54 @@ describe('stateDict / loadStateDict', () => {
     expect(c.stateDict()).toEqual(a.stateDict());
   });
 
+  it.each(builds)("%s: stateDict('tensors') resumes bit for bit too, and the load copies the tensors", (_, build) => {
+    const straight = makeParams();
+    const a = build(straight, 0.05);
+    run(a, straight, 0, 6);
+    const first = makeParams();
+    const b = build(first, 0.05);
+    run(b, first, 0, 3);
+    const saved = b.stateDict('tensors');
+    const resumed = first.map((p) => param(p.dataSync(), p.shape, p.dtype as 'float32' | 'float64'));
+    const c = build(resumed, 123);
+    c.loadStateDict(saved);
+    // b keeps stepping (its moments change, in place on the fused path): c must not see it.
+    run(b, first, 3, 6);
+    run(c, resumed, 3, 6);
+    resumed.forEach((p, i) => expect(p.dataSync()).toEqual(straight[i]!.dataSync()));
+  });
+
+  it('Adam/AdamW refuse loaded state out of range (the issue: step -2^53, expAvgSq -1, lr 1e308), naming field and value, changing nothing', () => {
+    // Each edit breaks one field of a valid dict; `says` is what the error must contain.
+    type Edit = { edit: (d: OptimizerStateDict) => void; says: string };
+    const bad = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+    const stepArb = fc.oneof(fc.integer({ min: -(2 ** 53) + 1, max: -1 }), fc.constant(-9007199254740992), fc.constant(1.5), fc.constant(NaN), fc.constant('3'), fc.constant(null));
+    const lrArb = fc.oneof(fc.double({ min: 3.5e38, max: 1e308, noNaN: true }), fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.constant(Infinity), fc.constant(NaN));
+    const negArb = fc.oneof(fc.double({ max: -Number.MIN_VALUE, min: -1e30, noNaN: true }), fc.constant(-1));
+    const editArb: fc.Arbitrary<Edit> = fc.oneof(
+      stepArb.map((v) => ({ edit: (d: OptimizerStateDict) => (d.state['1']!.step = v as number), says: `state 'step' of parameter 1 must be an integer >= 0 (a step count), got ${bad(v)}` })),
+      lrArb.map((v) => ({ edit: (d: OptimizerStateDict) => (d.paramGroups[1]!.lr = v), says: `invalid lr: expected a finite number in [0, 3.4e38], got ${bad(v)} (parameter group 1)` })),
+      fc.tuple(negArb, fc.integer({ min: 0, max: 3 })).map(([v, i]) => ({
+        edit: (d: OptimizerStateDict) => ((d.state['0']!.expAvgSq as { data: unknown[] }).data[i] = v),
+        says: `state 'expAvgSq' of parameter 0: element ${i} is ${bad(v)}`,
+      })),
+      fc.constantFrom(-1, -1e-300, 'x', null).map((v) => ({ edit: (d: OptimizerStateDict) => (d.paramGroups[0]!.eps = v as number), says: `invalid eps: expected a finite number >= 0, got ${bad(v)}` })),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(1, 2), editArb, (which, { edit, says }) => {
+        const ps = makeParams();
+        const opt = builds[which]![1](ps, 0.01);
+        run(opt, ps, 0, 2);
+        const before = JSON.stringify(opt.stateDict());
+        const d = JSON.parse(before) as OptimizerStateDict;
+        edit(d);
+        expect(() => opt.loadStateDict(d)).toThrow(says);
+        expect(JSON.stringify(opt.stateDict())).toBe(before);
+      }),
+      runs(4),
+    );
+  });
+
   it('is plain JSON in the PyTorch layout: parameters by index across groups', () => {
     const ps = makeParams();
     const opt = builds[1]![1](ps, 0.01);
@@ -483,17 +531,22 @@ describe('stateDict / loadStateDict', () => {
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
   });
 
-  it('NaN, infinities and -0 in the state survive JSON', () => {
+  it('-0 in the state survives JSON; NaN and infinities are refused on load, naming the element', () => {
     const p = param([0, 0, 0, 0], [4]);
     const opt = new SGD([p], { momentum: 0.9 });
-    setGrad(p, [NaN, Infinity, -Infinity, -0]);
+    setGrad(p, [1, -0, 2, -0]);
     opt.step();
     const d = JSON.parse(JSON.stringify(opt.stateDict())) as OptimizerStateDict;
     const q = param([0, 0, 0, 0], [4]);
     const opt2 = new SGD([q], { momentum: 0.9 });
     opt2.loadStateDict(d);
     const buf = Array.from(opt2.state.get(q)!.momentumBuffer!.dataSync());
-    expect(buf.map((x) => (Object.is(x, -0) ? '-0' : String(x)))).toEqual(['NaN', 'Infinity', '-Infinity', '-0']);
+    expect(buf.map((x) => (Object.is(x, -0) ? '-0' : String(x)))).toEqual(['1', '-0', '2', '-0']);
+    for (const [i, special] of [[0, 'NaN'], [2, 'Infinity'], [3, '-Infinity']] as const) {
+      const broken = JSON.parse(JSON.stringify(opt.stateDict())) as OptimizerStateDict;
+      (broken.state['0']!.momentumBuffer as { data: unknown[] }).data[i] = special;
+      expect(() => opt2.loadStateDict(broken)).toThrow(`SGD.loadStateDict: state 'momentumBuffer' of parameter 0: element ${i} is ${special}; expected finite values`);
+    }
   });
 
   it('loading does not share anything with the dict or the source optimizer', () => {
@@ -529,7 +582,7 @@ describe('stateDict / loadStateDict', () => {
       "SGD.loadStateDict: state 'momentumBuffer' of parameter 0: has shape [4] but the parameter has shape [2, 2]",
     );
     expect(() => opt.loadStateDict(bad((d) => (d.state['0']!.momentumBuffer as { data: unknown[] }).data.pop()))).toThrow(/data must be an array of 4 values, got 3 values/);
-    expect(() => opt.loadStateDict(bad((d) => (d.paramGroups[0]!.lr = -1)))).toThrow('SGD: invalid lr: expected a finite number >= 0, got -1 (parameter group 0)');
+    expect(() => opt.loadStateDict(bad((d) => (d.paramGroups[0]!.lr = -1)))).toThrow('SGD: invalid lr: expected a finite number in [0, 3.4e38], got -1 (parameter group 0)');
     expect(() => opt.loadStateDict(bad((d) => (d.state['7'] = {})))).toThrow('SGD.loadStateDict: the state refers to parameter "7", which no parameter group lists');
     expect(() => opt.loadStateDict(bad((d) => (d.state['0'] = { expAvg: 1 })))).toThrow("SGD.loadStateDict: unknown state 'expAvg' for parameter 0; SGD keeps momentumBuffer");
     expect(() => opt.loadStateDict({} as OptimizerStateDict)).toThrow(/expected an object \{ state, paramGroups \}/);
@@ -546,8 +599,8 @@ describe('stateDict / loadStateDict', () => {
 describe('bad options and parameters', () => {
   const p = () => param([1], [1]);
   it.each([
-    ['SGD: invalid lr: expected a finite number >= 0, got -1', () => new SGD([p()], { lr: -1 })],
-    ['SGD: invalid lr: expected a finite number >= 0, got NaN', () => new SGD([p()], { lr: NaN })],
+    ['SGD: invalid lr: expected a finite number in [0, 3.4e38], got -1', () => new SGD([p()], { lr: -1 })],
+    ['SGD: invalid lr: expected a finite number in [0, 3.4e38], got NaN', () => new SGD([p()], { lr: NaN })],
     ['SGD: invalid momentum: expected a finite number >= 0, got -0.1', () => new SGD([p()], { momentum: -0.1 })],
     ['SGD: invalid weightDecay: expected a finite number >= 0, got -1', () => new SGD([p()], { weightDecay: -1 })],
     ['SGD: nesterov requires momentum > 0 and dampening 0, got momentum 0 and dampening 0', () => new SGD([p()], { nesterov: true })],
@@ -559,7 +612,7 @@ describe('bad options and parameters', () => {
     ['Adam: invalid betas: expected two numbers in [0, 1), like [0.9, 0.999], got [0.9,-0.1]', () => new Adam([p()], { betas: [0.9, -0.1] })],
     ['Adam: invalid betas', () => new Adam([p()], { betas: [0.9] as unknown as [number, number] })],
     ['Adam: invalid eps: expected a finite number >= 0, got -1e-8', () => new Adam([p()], { eps: -1e-8 })],
-    ['AdamW: invalid lr: expected a finite number >= 0, got -0.001', () => new AdamW([p()], { lr: -0.001 })],
+    ['AdamW: invalid lr: expected a finite number in [0, 3.4e38], got -0.001', () => new AdamW([p()], { lr: -0.001 })],
     ['AdamW: invalid weightDecay', () => new AdamW([p()], { weightDecay: -0.01 })],
     ['Adam: invalid amsgrad: expected true or false, got "yes"', () => new Adam([p()], { amsgrad: 'yes' as unknown as boolean })],
     ['RMSprop: invalid alpha: expected a number in [0, 1], got 1.5', () => new RMSprop([p()], { alpha: 1.5 })],
@@ -571,7 +624,7 @@ describe('bad options and parameters', () => {
     ['SGD: params[1] appears twice in the same parameter group (parameter group 0)', () => { const t = p(); return new SGD([t, t]); }],
     ['SGD: cannot optimize a non-leaf tensor', () => new SGD([p().mul(2)])],
     ['SGD: can only optimize float32 and float64 tensors, params[0] is int32', () => new SGD([tensor([1, 2], { dtype: 'int32' })])],
-    ['SGD: invalid lr: expected a finite number >= 0, got -2 (parameter group 0)', () => new SGD([{ params: [p()], lr: -2 }])],
+    ['SGD: invalid lr: expected a finite number in [0, 3.4e38], got -2 (parameter group 0)', () => new SGD([{ params: [p()], lr: -2 }])],
     ["SGD: unknown option 'mommentum' (parameter group 1)", () => new SGD([{ params: [p()] }, { params: [p()], mommentum: 0.9 } as never])],
     ['SGD: parameter group 0 has no \'params\'', () => new SGD([{ lr: 0.1 } as never])],
   ] as const)('%s', (message, thunk) => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { runs } from '../../core/test/helpers/arbitraries.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/index.js';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../src/node.js';
+import { loadSafetensors, saveSafetensors, writeFileAtomic, writeFileAtomicSync } from '../src/node.js';
 import { copyElements } from '../src/serialization/byte-order.js';
 
 // ---- fault injection for the atomic writer ----------------------------------------------------
@@ -618,6 +618,26 @@ describe('safetensors files', () => {
     await expect(writeFileAtomic(target, utf8('x'))).rejects.toThrow(/writeFileAtomic: could not write '.*taken'/);
     expect(await readdir(sub)).toEqual(['taken']);
     expect(await readFile(join(target, 'keep.txt'), 'utf8')).toBe('kept');
+  });
+
+  it('a write removes the temp files that killed writes to the same path left, and only those', async () => {
+    const { spawn, spawnSync } = await import('node:child_process');
+    // A pid that ran and exited (so no process has it now), and one of a process still running.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      for (const write of [writeFileAtomic, async (p: string, b: Uint8Array) => writeFileAtomicSync(p, b)]) {
+        const { sub, path } = await fixture('checkpoint.safetensors', 'old');
+        const stale = [`.checkpoint.safetensors.${dead}.0a1b2c3d4e5f.tmp`, `.checkpoint.safetensors.${process.pid}.ffffffffffff.tmp`];
+        const kept = [`.checkpoint.safetensors.${live.pid}.0a1b2c3d4e5f.tmp`, `.other.safetensors.${dead}.0a1b2c3d4e5f.tmp`, `checkpoint.safetensors.${dead}.0a1b2c3d4e5f.tmp`, 'notes.txt'];
+        for (const name of [...stale, ...kept]) await writeFile(join(sub, name), 'partial');
+        await write(path, utf8('new'));
+        expect((await readdir(sub)).sort()).toEqual(['checkpoint.safetensors', ...kept].sort());
+        expect(await readFile(path, 'utf8')).toBe('new');
+      }
+    } finally {
+      live.kill();
+    }
   });
 
   it('saveSafetensors and loadSafetensors round trip', async () => {

@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { withGradMode } from './grad-mode.js';
 import { keep } from '../memory.js';
 import { hasKernel, runKernel } from '../backend/registry.js';
+import { checkedBackward, isAnomalyEnabled } from './anomaly.js';
 
 export interface EngineOptions {
   retainGraph: boolean;
@@ -116,7 +117,8 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
       if (!wanted && t.retainsGrad) t.grad = keep(opts.createGraph ? g : g.detach());
       // grad() stops at the requested tensors: nothing below them is needed (or freed).
       if (!node.inputs.some((x) => useful.has(x))) continue;
-      const inputGrads = node.apply(g);
+      // Anomaly detection checks what the backward formula returns (anomaly.ts).
+      const inputGrads = isAnomalyEnabled() ? checkedBackward(node, t, g) : node.apply(g);
       if (!opts.retainGraph) node.release();
       node.inputs.forEach((x, i) => {
         let gi = inputGrads[i];

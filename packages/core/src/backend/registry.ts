@@ -1,4 +1,5 @@
-import type { AllKernelSignatures, Backend, FusedKernelName, KernelName, KernelTable } from './backend.js';
+import { isAllocationError, markAllocationError } from '../allocation.js';
+import type { AllKernelSignatures, Backend, FusedKernelName, KernelName, KernelTable, TensorInfo } from './backend.js';
 
 export type { KernelTable } from './backend.js';
 
@@ -131,7 +132,13 @@ export function runKernel<K extends KernelName | FusedKernelName>(
   if (!table) throw new Error(`runKernel: backend '${backend.name}' is not registered (defineBackend registers a backend with its kernels)`);
   const fn = table[kernel] as unknown as ((...a: Parameters<AllKernelSignatures[K]>) => ReturnType<AllKernelSignatures[K]>) | undefined;
   if (!fn) throw new Error(`runKernel: backend '${backend.name}' has no kernel '${kernel}' (a fused kernel: check hasKernel first)`);
-  return fn(...args);
+  try {
+    return fn(...args);
+  } catch (e) {
+    // A kernel's output that cannot be allocated: say which kernel, on which inputs.
+    if (isAllocationError(e) && e.message.startsWith('allocate:')) throw namedAllocationError(kernel, args, e);
+    throw e;
+  }
 }
 
 /**
@@ -141,4 +148,11 @@ export function runKernel<K extends KernelName | FusedKernelName>(
  */
 export function hasKernel(backend: Backend, kernel: KernelName | FusedKernelName): boolean {
   return typeof tables.get(backend)?.[kernel] === 'function';
+}
+
+/** An allocation error from inside a kernel, renamed after the kernel and its inputs' shapes. */
+function namedAllocationError(kernel: string, args: readonly unknown[], e: Error): Error {
+  const shapes = args.filter((a): a is TensorInfo => typeof a === 'object' && a !== null && 'storage' in a && 'shape' in a).map((a) => `[${a.shape.join(', ')}]`);
+  const named = new Error(`${kernel} on inputs of shape ${shapes.join(' and ') || '(none)'}${e.message.slice('allocate'.length)}`, { cause: e });
+  return markAllocationError(named);
 }

@@ -1,4 +1,5 @@
 import { getBackend, runKernel } from '../backend/registry.js';
+import { checkAllocation } from '../allocation.js';
 import { allocArray, castScalar, checkDType, type DType, type TypedArray } from '../dtype.js';
 import { defaultGenerator, type Generator, permutation } from '../random.js';
 import { checkShape, sizeOf } from '../shape.js';
@@ -101,6 +102,7 @@ export function full(shape: readonly number[], value: number, opts: CreateOption
   const s = checkShape('full', shape);
   const dtype = checkDType('full', opts.dtype ?? 'float32');
   const backend = getBackend(opts.backend);
+  checkAllocation('full', dtype, sizeOf(s), s);
   return finish(wrap(runKernel(backend, 'Fill', sizeOf(s), castScalar(value, dtype), dtype), s), opts);
 }
 
@@ -159,7 +161,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 export function eye(n: number, m: number = n, opts: CreateOptions = {}): Tensor {
   checkShape('eye', [n, m], 'size');
   const dtype = checkDType('eye', opts.dtype ?? 'float32');
-  const arr = allocArray(dtype, n * m);
+  const arr = allocArray(dtype, n * m, 'eye', [n, m]);
   for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
   return fromTypedArray(arr, [n, m], dtype, opts);
 }
@@ -168,7 +170,7 @@ function randomTensor(op: string, shape: readonly number[], opts: RandomOptions,
   const s = checkShape(op, shape);
   const dtype = checkDType(op, opts.dtype ?? 'float32');
   const g = opts.generator ?? defaultGenerator;
-  const arr = allocArray(dtype, sizeOf(s));
+  const arr = allocArray(dtype, sizeOf(s), op, s);
   for (let i = 0; i < arr.length; i++) arr[i] = draw(g);
   return fromTypedArray(arr, s, dtype, opts);
 }

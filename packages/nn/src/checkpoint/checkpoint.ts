@@ -1,14 +1,20 @@
 /**
  * Training checkpoints: everything a run needs to continue exactly where it stopped, in one
- * safetensors file. Model tensors are stored as tensors (`model.<key>`, readable by any
- * safetensors tool); the optimizer, the scheduler, generator states, epoch/step and free-form
- * extras (metrics, arguments, data-loader position) go in the header metadata as JSON.
+ * safetensors file. Every tensor is stored as a binary tensor in the body (readable by any
+ * safetensors tool): the model's as `model.<key>`, the optimizer's state as
+ * `optimizer.state.<index>.<key>` (see optimizer-tensors.ts). Only small values go in the
+ * header metadata as JSON: optimizer options and step counts, the scheduler, generator
+ * states, epoch/step and free-form extras (metrics, arguments, data-loader position). A
+ * checkpoint is thus its tensors' bytes plus a few kilobytes.
+ *
+ * Format 2; format 1 (optimizer state as JSON in the header) still loads.
  */
-import { Generator, noGrad, type Tensor } from '@dynconv/core';
+import { Generator, type Tensor } from '@dynconv/core';
 import type { Module, StateDict } from '../module.js';
 import type { LRScheduler, LRSchedulerStateDict } from '../optim/lr-scheduler.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 import { decodeSafetensors, encodeSafetensors } from '../serialization/safetensors.js';
+import { mergeOptimizerState, OPTIMIZER_PREFIX, splitOptimizerState } from './optimizer-tensors.js';
 
 /** What goes into a checkpoint. */
 export interface CheckpointState {
@@ -41,12 +47,18 @@ export interface Checkpoint {
   optimizer: OptimizerStateDict | null;
   scheduler: LRSchedulerStateDict | null;
   generators: Record<string, number[]>;
-  /** Loads everything into `target`, all or nothing: on any error nothing is changed. */
+  /**
+   * Loads everything into `target`, all or nothing: everything is checked (optimizer state
+   * against the parameters, generator states, the model's keys and shapes, the schedule)
+   * before anything changes, so on any error nothing is changed.
+   */
   restore(target: RestoreTarget): void;
 }
 
 const META_KEY = 'dynconv.checkpoint';
-const FORMAT = 'dynconv-checkpoint/1';
+const FORMAT = 'dynconv-checkpoint/2';
+/** The format before optimizer state moved into the body: its JSON state still loads. */
+const FORMAT_1 = 'dynconv-checkpoint/1';
 
 /** Generator states hold a NaN sentinel, which JSON cannot carry. */
 function encodeGeneratorState(g: Generator): (number | null)[] {
@@ -67,11 +79,13 @@ export function encodeCheckpoint(state: CheckpointState): Uint8Array {
   }
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(state.model.stateDict())) tensors[`model.${k}`] = t;
+  const optimizer = state.optimizer ? splitOptimizerState(state.optimizer.stateDict('tensors')) : null;
+  Object.assign(tensors, optimizer?.tensors);
   const meta = {
     format: FORMAT,
     epoch: state.epoch,
     step: state.step,
-    optimizer: state.optimizer?.stateDict() ?? null,
+    optimizer: optimizer?.json ?? null,
     scheduler: state.scheduler?.stateDict() ?? null,
     generators: Object.fromEntries(Object.entries(state.generators ?? {}).map(([k, g]) => [k, encodeGeneratorState(g)])),
     extra: state.extra ?? {},
@@ -94,22 +108,26 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   } catch (e) {
     throw new Error(`decodeCheckpoint: the '${META_KEY}' metadata is not valid JSON: ${(e as Error).message}`);
   }
-  if (!isObject(meta) || meta.format !== FORMAT) throw new Error(`decodeCheckpoint: unsupported checkpoint format ${JSON.stringify(isObject(meta) ? meta.format : meta)} (expected '${FORMAT}')`);
+  if (!isObject(meta) || (meta.format !== FORMAT && meta.format !== FORMAT_1)) {
+    throw new Error(`decodeCheckpoint: unsupported checkpoint format ${JSON.stringify(isObject(meta) ? meta.format : meta)} (expected '${FORMAT}', or '${FORMAT_1}' from before optimizer state was stored in binary)`);
+  }
   for (const k of ['epoch', 'step'] as const) {
     const v = meta[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`decodeCheckpoint: ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
   if (!isObject(meta.extra)) throw new Error('decodeCheckpoint: extra must be an object');
   if (!isObject(meta.generators)) throw new Error('decodeCheckpoint: generators must be an object');
-  if (meta.optimizer !== null && !isObject(meta.optimizer)) throw new Error('decodeCheckpoint: optimizer state must be an object or null');
+  if (meta.optimizer !== null && !(isObject(meta.optimizer) && isObject(meta.optimizer.state))) throw new Error('decodeCheckpoint: optimizer state must be an object { state, paramGroups } or null');
   if (meta.scheduler !== null && !isObject(meta.scheduler)) throw new Error('decodeCheckpoint: scheduler state must be an object or null');
   const generators = Object.fromEntries(Object.entries(meta.generators).map(([k, s]) => [k, decodeGeneratorState(s, k)]));
   const stateDict: StateDict = {};
+  const optimizerTensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
-    if (!k.startsWith('model.')) throw new Error(`decodeCheckpoint: unexpected tensor '${k}' (model tensors are stored as 'model.<key>')`);
-    stateDict[k.slice('model.'.length)] = t;
+    if (k.startsWith('model.')) stateDict[k.slice('model.'.length)] = t;
+    else if (k.startsWith(OPTIMIZER_PREFIX)) optimizerTensors[k] = t;
+    else throw new Error(`decodeCheckpoint: unexpected tensor '${k}' (model tensors are stored as 'model.<key>', optimizer state as '${OPTIMIZER_PREFIX}<index>.<key>')`);
   }
-  const optimizer = meta.optimizer as OptimizerStateDict | null;
+  const optimizer = mergeOptimizerState(meta.optimizer as OptimizerStateDict | null, optimizerTensors);
   const scheduler = meta.scheduler as LRSchedulerStateDict | null;
   return {
     epoch: meta.epoch as number,
@@ -125,20 +143,28 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       for (const name of Object.keys(target.generators ?? {})) {
         if (!generators[name]) throw new Error(`Checkpoint.restore: the checkpoint has no state for generator '${name}'`);
       }
-      // Snapshot first, so a failure half-way (say, an optimizer of another kind) rolls back.
-      const modelBefore = Object.fromEntries(Object.entries(target.model.stateDict()).map(([k, t]) => [k, noGrad(() => t.clone())]));
-      const optBefore = target.optimizer?.stateDict();
+      // Check what can be checked without changing anything: generator states (on a scratch
+      // generator) and the optimizer's state against this model's parameters.
+      const scratch = new Generator();
+      for (const name of Object.keys(target.generators ?? {})) {
+        try {
+          scratch.setState(generators[name]!);
+        } catch (e) {
+          throw new Error(`Checkpoint.restore: generator '${name}': ${(e as Error).message}`);
+        }
+      }
+      const commitOptimizer = target.optimizer?.prepareLoadStateDict(optimizer!);
+      // The schedule and the model each check before they change; the schedule (a few numbers)
+      // is put back if the model then refuses its tensors.
       const schedBefore = target.scheduler?.stateDict();
+      target.scheduler?.loadStateDict(scheduler!);
       try {
         target.model.loadStateDict(stateDict);
-        if (target.optimizer) target.optimizer.loadStateDict(optimizer!);
-        if (target.scheduler) target.scheduler.loadStateDict(scheduler!);
       } catch (e) {
-        target.model.loadStateDict(modelBefore);
-        if (target.optimizer && optBefore) target.optimizer.loadStateDict(optBefore);
-        if (target.scheduler && schedBefore) target.scheduler.loadStateDict(schedBefore);
+        if (schedBefore) target.scheduler!.loadStateDict(schedBefore);
         throw e;
       }
+      commitOptimizer?.();
       for (const [name, g] of Object.entries(target.generators ?? {})) g.setState(generators[name]!);
     },
   };

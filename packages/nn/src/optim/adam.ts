@@ -1,7 +1,7 @@
 /** Adam (adaptive moment estimation), with optional AMSGrad; the update AdamW shares. */
 import { adamStep_, hasKernel, type Tensor, maximum, zerosLike } from '@dynconv/core';
-import { type Rule, betaPair, boolean, nonNegative } from './check.js';
-import { type BaseOptions, Optimizer, type ParamGroup, type Params } from './optimizer.js';
+import { type Rule, betaPair, boolean, learningRate, nonNegative } from './check.js';
+import { type BaseOptions, Optimizer, type ParamGroup, type Params, type StateKind } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch's names in camelCase). */
 export interface AdamOptions extends BaseOptions {
@@ -33,7 +33,7 @@ export type AdamState = {
 
 /** @internal The option rules and state layout Adam and AdamW share. */
 export const ADAM_RULES: { [K in keyof AdamOptions]: Rule } = {
-  lr: nonNegative,
+  lr: learningRate,
   betas: betaPair,
   eps: nonNegative,
   weightDecay: nonNegative,
@@ -42,7 +42,7 @@ export const ADAM_RULES: { [K in keyof AdamOptions]: Rule } = {
 };
 
 /** @internal */
-export const ADAM_STATE_KEYS: Record<string, 'tensor' | 'number'> = { step: 'number', expAvg: 'tensor', expAvgSq: 'tensor', maxExpAvgSq: 'tensor' };
+export const ADAM_STATE_KEYS: Record<string, StateKind> = { step: 'count', expAvg: 'tensor', expAvgSq: 'nonNegativeTensor', maxExpAvgSq: 'nonNegativeTensor' };
 
 /**
  * @internal One Adam step of one parameter, PyTorch's rule (torch.optim.Adam / AdamW):

@@ -29,6 +29,11 @@ export const finite: Rule = (v) => (isNum(v) ? undefined : 'a finite number');
 export const nonNegative: Rule = (v) => (isNum(v) && v >= 0 ? undefined : 'a finite number >= 0');
 export const positive: Rule = (v) => (isNum(v) && v > 0 ? undefined : 'a finite number > 0');
 export const unitClosed: Rule = (v) => (isNum(v) && v >= 0 && v <= 1 ? undefined : 'a number in [0, 1]');
+/** The largest float32: a larger step size turns every float32 update into Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A learning rate: finite, >= 0, and no larger than float32 can hold (1e308 would write Infinity, then NaN). */
+export const learningRate: Rule = (v) => (isNum(v) && v >= 0 && v <= FLOAT32_MAX ? undefined : 'a finite number in [0, 3.4e38]');
 export const boolean: Rule = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 export const positiveInteger: Rule = (v) => (Number.isSafeInteger(v) && (v as number) > 0 ? undefined : 'a positive integer');
 export const nonNegativeInteger: Rule = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'an integer >= 0');

@@ -8,7 +8,7 @@
  * one optimizer at the same time (PyTorch compounds them, here the last one to step wins) or
  * when the lr is set by hand (PyTorch continues from it, here the schedule overrides it).
  */
-import { check, isPlainObject, show } from './check.js';
+import { check, isPlainObject, learningRate, show } from './check.js';
 import { type BaseOptions, Optimizer } from './optimizer.js';
 
 /** A scheduler's state as plain JSON values. */
@@ -97,9 +97,9 @@ export abstract class LRScheduler {
     const { type: _, lastEpoch, baseLrs, ...hyper } = dict;
     check(name, 'lastEpoch', lastEpoch, (v) => (Number.isSafeInteger(v) && (v as number) >= -1 ? undefined : 'an integer >= -1'));
     check(name, 'baseLrs', baseLrs, (v) =>
-      Array.isArray(v) && v.length === this.optimizer.paramGroups.length && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+      Array.isArray(v) && v.length === this.optimizer.paramGroups.length && v.every((x) => learningRate(x) === undefined)
         ? undefined
-        : `an array of ${this.optimizer.paramGroups.length} finite numbers (one per parameter group)`,
+        : `an array of ${this.optimizer.paramGroups.length} learning rates (one per parameter group), each ${learningRate(NaN)}`,
     );
     this.loadHyperparameters(hyper);
     this.lastEpoch = lastEpoch;

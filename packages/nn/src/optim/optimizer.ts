@@ -4,8 +4,8 @@
  * of one parameter ({@link Optimizer.updateParam}) and the rules their options must follow.
  */
 import { Tensor, enableGrad, isFloating, keep, noGrad, tidy, zerosLike } from '@dynconv/core';
-import { type Rule, check, fmtShape, isPlainObject, show } from './check.js';
-import { type SerializedTensor, deserializeTensor, serializeTensor } from './serialize.js';
+import { type Rule, check, isPlainObject, learningRate, show, fmtShape } from './check.js';
+import { type SerializedTensor, adoptStateTensor, serializeTensor } from './serialize.js';
 
 /** A value an optimizer option may take. */
 export type OptionValue = number | boolean | readonly number[];
@@ -36,12 +36,18 @@ export type Params<O extends BaseOptions = BaseOptions> = Iterable<Tensor> | Ite
 export type ParamState = Record<string, Tensor | number | undefined>;
 
 /**
- * An optimizer's state as plain JSON values, laid out like PyTorch's: parameters are referred
- * to by their position across the groups in order (0, 1, 2... continuing from group to group).
+ * One entry of a parameter's saved state: a number (a step count), or a tensor, either as a
+ * Tensor (`stateDict('tensors')`, what checkpoints store in binary) or as JSON values.
+ */
+export type StateValue = number | Tensor | SerializedTensor;
+
+/**
+ * An optimizer's state, laid out like PyTorch's: parameters are referred to by their position
+ * across the groups in order (0, 1, 2... continuing from group to group).
  */
 export interface OptimizerStateDict {
   /** Per-parameter state, keyed by parameter index; parameters with no state are absent. */
-  state: Record<string, Record<string, number | SerializedTensor>>;
+  state: Record<string, Record<string, StateValue>>;
   /** Each group's options and the indices of its parameters. */
   paramGroups: Array<{ params: number[]; [option: string]: OptionValue }>;
 }
@@ -54,9 +60,15 @@ export interface OptimizerSpec<O extends BaseOptions> {
   defaults: O;
   /** The rule each option's value must satisfy. */
   rules: { [K in keyof O]: Rule };
-  /** The state entries a parameter may have, and whether each is a tensor or a number. */
-  stateKeys: Record<string, 'tensor' | 'number'>;
+  /** The state entries a parameter may have, and what each holds (checked on load). */
+  stateKeys: Record<string, StateKind>;
 }
+
+/**
+ * What a state entry holds: a step `count` (an integer >= 0), a `tensor` of finite values, or
+ * a `nonNegativeTensor` (finite and >= 0: running averages of squares, whose square root is taken).
+ */
+export type StateKind = 'count' | 'tensor' | 'nonNegativeTensor';
 
 /** Group keys that are not options but may appear in a group. */
 const EXTRA_GROUP_KEYS = new Set(['params', 'initialLr']);
@@ -169,8 +181,14 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
     this.paramGroups.push({ ...options, params: params as Tensor[] });
   }
 
-  /** The optimizer's options and state as plain JSON values (see {@link OptimizerStateDict}). */
-  stateDict(): OptimizerStateDict {
+  /**
+   * The optimizer's options and state (see {@link OptimizerStateDict}). By default every value
+   * is plain JSON (tensors as {@link SerializedTensor}: fine for small models, exact through
+   * `JSON.stringify`). With `'tensors'` the state tensors are the optimizer's own Tensors, not
+   * copies (as in PyTorch; the next step may update them in place): what checkpoints write,
+   * in binary, for models whose moments would make megabytes of JSON.
+   */
+  stateDict(format: 'json' | 'tensors' = 'json'): OptimizerStateDict {
     const state: OptimizerStateDict['state'] = {};
     const paramGroups: OptimizerStateDict['paramGroups'] = [];
     let index = 0;
@@ -179,9 +197,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
       for (const p of group.params) {
         const s = this.state.get(p);
         if (s !== undefined) {
-          const entry: Record<string, number | SerializedTensor> = {};
+          const entry: Record<string, StateValue> = {};
           for (const [k, v] of Object.entries(s)) {
-            if (v !== undefined) entry[k] = typeof v === 'number' ? v : serializeTensor(v);
+            if (v !== undefined) entry[k] = typeof v === 'number' || format === 'tensors' ? v : serializeTensor(v);
           }
           if (Object.keys(entry).length > 0) state[String(index)] = entry;
         }
@@ -198,10 +216,22 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   /**
    * Restores options and state saved by {@link stateDict} (possibly through JSON). The groups
    * must match this optimizer's in number and sizes and the state tensors the parameters'
-   * shapes; everything is checked before anything changes. Parameters keep their identity:
+   * shapes; options follow the constructor's rules, step counts are integers >= 0, state
+   * tensors hold finite values (second moments >= 0). Everything is checked before anything
+   * changes, and an error names the field and its value. Parameters keep their identity:
    * saved index k goes to the k-th parameter across this optimizer's groups, as in PyTorch.
+   * Loaded tensors are copied (in the parameter's dtype and backend).
    */
   loadStateDict(dict: OptimizerStateDict): void {
+    this.prepareLoadStateDict(dict)();
+  }
+
+  /**
+   * The checking half of {@link loadStateDict}: validates `dict` completely and returns the
+   * function that installs it, which cannot fail. Nothing changes until that is called, so a
+   * caller loading several objects (Checkpoint.restore) can check them all first.
+   */
+  prepareLoadStateDict(dict: OptimizerStateDict): () => void {
     const name = `${this.name}.loadStateDict`;
     if (!isPlainObject(dict) || !isPlainObject(dict.state) || !Array.isArray(dict.paramGroups)) {
       throw new Error(`${name}: expected an object { state, paramGroups } as stateDict() returns, got ${show(dict)}`);
@@ -233,7 +263,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
         if (!(key in g)) throw new Error(`${name}: option '${key}' is missing${where} (is this another optimizer's state dict?)`);
       }
       const { params: _, initialLr, ...options } = g;
-      if (initialLr !== undefined) check(this.name, 'initialLr', initialLr, (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'a finite number'), where);
+      if (initialLr !== undefined) check(this.name, 'initialLr', initialLr, learningRate, where);
       return { options: this.completeOptions(options as Partial<O>, this.defaults, where), initialLr: initialLr as number | undefined };
     });
 
@@ -249,24 +279,26 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
         if (kind === undefined) {
           throw new Error(`${name}: unknown state '${k}' for parameter ${key}; ${this.name} keeps ${Object.keys(this.spec.stateKeys).join(', ')}`);
         }
-        if (kind === 'number') {
-          if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${name}: state '${k}' of parameter ${key} must be a finite number, got ${show(v)}`);
-          s[k] = v;
+        if (kind === 'count') {
+          if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${name}: state '${k}' of parameter ${key} must be an integer >= 0 (a step count), got ${show(v)}`);
+          s[k] = v as number;
         } else {
-          s[k] = deserializeTensor(`${name}: state '${k}' of parameter ${key}`, v, p);
+          s[k] = adoptStateTensor(`${name}: state '${k}' of parameter ${key}`, v, p, kind === 'nonNegativeTensor');
         }
       }
       state.set(p, s as S);
     }
 
-    // Everything checked: commit.
-    newOptions.forEach(({ options, initialLr }, gi) => {
-      const group = this.paramGroups[gi]!;
-      Object.assign(group, options);
-      if (initialLr === undefined) delete group.initialLr;
-      else group.initialLr = initialLr;
-    });
-    this.state = state;
+    // Everything checked: what remains cannot fail.
+    return () => {
+      newOptions.forEach(({ options, initialLr }, gi) => {
+        const group = this.paramGroups[gi]!;
+        Object.assign(group, options);
+        if (initialLr === undefined) delete group.initialLr;
+        else group.initialLr = initialLr;
+      });
+      this.state = state;
+    };
   }
 
   /** `overrides` over `base`, every key checked: unknown names and bad values throw. */

@@ -1,6 +1,6 @@
 /** RMSprop: gradients scaled by a running root-mean-square, optionally centered and with momentum. */
 import { type Tensor, zerosLike } from '@dynconv/core';
-import { boolean, nonNegative, unitClosed } from './check.js';
+import { boolean, learningRate, nonNegative, unitClosed } from './check.js';
 import { type BaseOptions, Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 /** Options of {@link RMSprop} (PyTorch's names in camelCase). */
@@ -54,8 +54,8 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
       {
         name: 'RMSprop',
         defaults: DEFAULTS,
-        rules: { lr: nonNegative, alpha: unitClosed, eps: nonNegative, weightDecay: nonNegative, momentum: nonNegative, centered: boolean, maximize: boolean },
-        stateKeys: { step: 'number', squareAvg: 'tensor', momentumBuffer: 'tensor', gradAvg: 'tensor' },
+        rules: { lr: learningRate, alpha: unitClosed, eps: nonNegative, weightDecay: nonNegative, momentum: nonNegative, centered: boolean, maximize: boolean },
+        stateKeys: { step: 'count', squareAvg: 'nonNegativeTensor', momentumBuffer: 'tensor', gradAvg: 'tensor' },
       },
       options,
     );

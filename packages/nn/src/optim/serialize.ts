@@ -3,8 +3,10 @@
  * to the same bits (JSON uses the shortest round-trip form), and float32 values are doubles
  * exactly; only the values JSON cannot spell (NaN, the infinities, and -0, which
  * `JSON.stringify` prints as `0`) are written as strings, so a resumed run continues bit for bit.
+ * (NaN and the infinities can be written, to inspect a run that diverged, but loading refuses
+ * them: see {@link adoptStateTensor}.) Checkpoints store these tensors in binary instead.
  */
-import { type Tensor, tensor } from '@dynconv/core';
+import { noGrad, Tensor, tensor } from '@dynconv/core';
 import { fmtShape, isPlainObject, show } from './check.js';
 
 /** How a value JSON cannot represent is spelled. */
@@ -61,4 +63,37 @@ export function deserializeTensor(where: string, x: unknown, like: Tensor): Tens
   const t = tensor(values, { dtype, backend: like.backend.name }).reshape(dims);
   // PyTorch casts loaded state to the parameter's dtype; the same dtype round-trips exactly.
   return t.dtype === like.dtype ? t : t.to(like.dtype);
+}
+
+/**
+ * A loaded state tensor, checked and copied for the optimizer to own: `x` is a Tensor (from a
+ * checkpoint's binary data or `stateDict('tensors')`) or its JSON form. It must have `like`'s
+ * shape and hold finite values (and none below zero when `nonNegative`: second moments, whose
+ * square root the update takes); the copy has `like`'s dtype and backend. `where` names it.
+ */
+export function adoptStateTensor(where: string, x: unknown, like: Tensor, nonNegative: boolean): Tensor {
+  let t: Tensor;
+  if (x instanceof Tensor) {
+    if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`${where}: expected a float32 or float64 tensor, got ${x.dtype}`);
+    if (x.shape.length !== like.shape.length || x.shape.some((d, i) => d !== like.shape[i])) {
+      throw new Error(`${where}: has shape ${fmtShape(x.shape)} but the parameter has shape ${fmtShape(like.shape)}`);
+    }
+    // A copy, never the caller's tensor: the fused update writes moments in place.
+    t = noGrad(() => {
+      const moved = x.backend === like.backend ? x : x.to(like.backend.name);
+      return moved.dtype === like.dtype ? moved.clone() : moved.to(like.dtype);
+    });
+  } else {
+    t = deserializeTensor(where, x, like);
+  }
+  const values = t.dataSync();
+  const low = nonNegative ? 0 : -Number.MAX_VALUE;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    // Written so that NaN fails too (every comparison with NaN is false).
+    if (!(v >= low && v <= Number.MAX_VALUE)) {
+      throw new Error(`${where}: element ${i} is ${show(v)}; expected ${nonNegative ? 'finite values >= 0 (a running average of squares)' : 'finite values'}`);
+    }
+  }
+  return t;
 }

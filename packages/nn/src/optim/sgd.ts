@@ -1,6 +1,6 @@
 /** Stochastic gradient descent, optionally with momentum (heavy-ball or Nesterov). */
 import { hasKernel, sgdStep_, type Tensor, zerosLike } from '@dynconv/core';
-import { boolean, finite, nonNegative } from './check.js';
+import { boolean, finite, learningRate, nonNegative } from './check.js';
 import { type BaseOptions, Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 /** Options of {@link SGD} (PyTorch's names in camelCase). */
@@ -43,7 +43,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
       {
         name: 'SGD',
         defaults: DEFAULTS,
-        rules: { lr: nonNegative, momentum: nonNegative, dampening: finite, weightDecay: nonNegative, nesterov: boolean, maximize: boolean },
+        rules: { lr: learningRate, momentum: nonNegative, dampening: finite, weightDecay: nonNegative, nesterov: boolean, maximize: boolean },
         stateKeys: { momentumBuffer: 'tensor' },
       },
       options,
