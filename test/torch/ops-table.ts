@@ -1,0 +1,52 @@
+/**
+ * dynconv's side of every generated op case: op name -> the call, with the case's options
+ * (the generator writes them under dynconv's names). PyTorch's side is in test/torch/gen_*.py.
+ */
+import * as dc from '@dynconv/core';
+import type { Tensor } from '@dynconv/core';
+import type { OpFn, OpInput } from './op-runner.js';
+
+type Inputs = Record<string, OpInput>;
+const T = (i: Inputs, name: string): Tensor => i[name] as Tensor;
+const opt = (i: Inputs, name: string): Tensor | null => (i[name] ?? null) as Tensor | null;
+const unary = (f: (x: Tensor) => Tensor): OpFn => (i) => f(T(i, 'x'));
+
+export const ELEMENTWISE: Record<string, OpFn> = {
+  neg: unary(dc.neg), exp: unary(dc.exp), log: unary(dc.log), sqrt: unary(dc.sqrt), rsqrt: unary(dc.rsqrt),
+  abs: unary(dc.abs), sin: unary(dc.sin), cos: unary(dc.cos), tanh: unary(dc.tanh), sigmoid: unary(dc.sigmoid),
+  relu: unary(dc.relu), sign: unary(dc.sign), erf: unary(dc.erf), log1p: unary(dc.log1p), expm1: unary(dc.expm1),
+  reciprocal: unary(dc.reciprocal), floor: unary(dc.floor), ceil: unary(dc.ceil), round: unary(dc.round),
+
+  leakyRelu: (i, k) => dc.leakyRelu(T(i, 'x'), k.negativeSlope),
+  elu: (i, k) => dc.elu(T(i, 'x'), k.alpha),
+  gelu: (i, k) => dc.gelu(T(i, 'x'), k.approximate),
+  softplus: (i, k) => dc.softplus(T(i, 'x'), k.beta, k.threshold),
+  clamp: (i, k) => dc.clamp(T(i, 'x'), k.min, k.max),
+  clampMin: (i, k) => dc.clamp(T(i, 'x'), k.min),
+  hardtanh: (i, k) => dc.hardtanh(T(i, 'x'), k.min, k.max),
+  relu6: unary(dc.relu6), hardsigmoid: unary(dc.hardsigmoid), hardswish: unary(dc.hardswish), silu: unary(dc.silu),
+  softmax: (i, k) => dc.softmax(T(i, 'x'), k.dim),
+  logSoftmax: (i, k) => dc.logSoftmax(T(i, 'x'), k.dim),
+
+  add: (i, k) => dc.add(T(i, 'a'), T(i, 'b'), k.alpha),
+  sub: (i, k) => dc.sub(T(i, 'a'), T(i, 'b'), k.alpha),
+  mul: (i) => dc.mul(T(i, 'a'), T(i, 'b')),
+  div: (i) => dc.div(T(i, 'a'), T(i, 'b')),
+  pow: (i) => dc.pow(T(i, 'a'), T(i, 'b')),
+  maximum: (i) => dc.maximum(T(i, 'a'), T(i, 'b')),
+  minimum: (i) => dc.minimum(T(i, 'a'), T(i, 'b')),
+  mulScalar: (i, k) => dc.mul(T(i, 'a'), k.b),
+  powScalar: (i, k) => dc.pow(T(i, 'a'), k.b),
+  maximumScalar: (i, k) => dc.maximum(T(i, 'a'), k.b),
+  where: (i) => dc.where(T(i, 'condition'), T(i, 'a'), T(i, 'b')),
+
+  matmul: (i) => dc.matmul(T(i, 'a'), T(i, 'b')),
+  linear: (i) => dc.linear(T(i, 'x'), T(i, 'weight'), opt(i, 'bias')),
+
+  pad: (i, k) => dc.pad(T(i, 'x'), k.pad, k.value),
+  cat: (i, k) => dc.cat([T(i, 't0'), T(i, 't1'), T(i, 't2')], k.dim),
+  stack: (i, k) => dc.stack([T(i, 't0'), T(i, 't0').mul(2)], k.dim),
+  gather: (i, k) => dc.gather(T(i, 'x'), k.dim, T(i, 'index')),
+  indexSelect: (i, k) => dc.indexSelect(T(i, 'x'), k.dim, T(i, 'index')),
+  scatterAdd: (i, k) => dc.scatterAdd(T(i, 'base'), k.dim, T(i, 'index'), T(i, 'src')),
+};
