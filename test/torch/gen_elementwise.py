@@ -183,6 +183,17 @@ def join(w, rng):
     pads = [max(p, -1) if s[len(s) - 1 - j // 2] > 2 else max(p, 0) for j, p in enumerate(pads)]
     value = rng.choice([0.0, 1.5])
     w.op('join', 'pad', lambda i, k: F.pad(i['x'], k['pad'], value=k['value']), {'x': torch.randn(s)}, {'pad': pads, 'value': value})
+    for mode in ['reflect', 'replicate', 'circular']:
+        dims = rng.randint(1, 3)
+        # A batch and/or channel dim first (PyTorch 1.13's circular mode needs both).
+        lead = 2 if mode == 'circular' else rng.randint(1, 2)
+        xs = [rng.randint(1, 3) for _ in range(lead)] + [rng.randint(2, 4) for _ in range(dims)]
+        limit = {'reflect': lambda n: n - 1, 'replicate': lambda n: 3, 'circular': lambda n: n}[mode]
+        pads = [rng.randint(0, limit(xs[-1 - j // 2])) for j in range(2 * dims)]
+        w.op('join', f'pad-{mode}', lambda i, k: F.pad(i['x'], k['pad'], mode=k['mode']), {'x': torch.randn(xs)}, {'pad': pads, 'mode': mode})
+    # Refused by both: reflect by the whole dim, an unknown mode.
+    w.op('join', 'pad-reflect', lambda i, k: F.pad(i['x'], k['pad'], mode=k['mode']), {'x': torch.randn([1, 2, 3])}, {'pad': [3, 0], 'mode': 'reflect'})
+    w.op('join', 'pad-unknown', lambda i, k: F.pad(i['x'], k['pad'], mode=k['mode']), {'x': torch.randn([1, 2, 3])}, {'pad': [1, 1], 'mode': 'mirror'})
     d = rng.randint(0, len(s) - 1)
     parts = {f't{j}': torch.randn([rng.randint(1, 3) if q == d else s[q] for q in range(len(s))]) for j in range(3)}
     w.op('join', 'cat', lambda i, k: torch.cat([i['t0'], i['t1'], i['t2']], k['dim']), parts, {'dim': d})

@@ -44,9 +44,18 @@ export const ELEMENTWISE: Record<string, OpFn> = {
   linear: (i) => dc.linear(T(i, 'x'), T(i, 'weight'), opt(i, 'bias')),
 
   pad: (i, k) => dc.pad(T(i, 'x'), k.pad, k.value),
+  'pad-reflect': (i, k) => dc.pad(T(i, 'x'), k.pad, k.mode),
+  'pad-replicate': (i, k) => dc.pad(T(i, 'x'), k.pad, k.mode),
+  'pad-circular': (i, k) => dc.pad(T(i, 'x'), k.pad, k.mode),
+  'pad-unknown': (i, k) => dc.pad(T(i, 'x'), k.pad, k.mode),
   cat: (i, k) => dc.cat([T(i, 't0'), T(i, 't1'), T(i, 't2')], k.dim),
   stack: (i, k) => dc.stack([T(i, 't0'), T(i, 't0').mul(2)], k.dim),
   gather: (i, k) => dc.gather(T(i, 'x'), k.dim, T(i, 'index')),
   indexSelect: (i, k) => dc.indexSelect(T(i, 'x'), k.dim, T(i, 'index')),
   scatterAdd: (i, k) => dc.scatterAdd(T(i, 'base'), k.dim, T(i, 'index'), T(i, 'src')),
+};
+
+export const CONV: Record<string, OpFn> = {
+  conv2d: (i, k) => dc.conv2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
+  convTranspose2d: (i, k) => dc.convTranspose2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
 };
