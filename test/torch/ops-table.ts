@@ -4,6 +4,7 @@
  */
 import * as dc from '@dynconv/core';
 import type { Tensor } from '@dynconv/core';
+import * as nn from '@dynconv/nn';
 import type { OpFn, OpInput } from './op-runner.js';
 
 type Inputs = Record<string, OpInput>;
@@ -58,4 +59,58 @@ export const ELEMENTWISE: Record<string, OpFn> = {
 export const CONV: Record<string, OpFn> = {
   conv2d: (i, k) => dc.conv2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
   convTranspose2d: (i, k) => dc.convTranspose2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
+};
+
+const valuesIndices = (r: dc.ValuesIndices): Tensor[] => [r.values, r.indices];
+
+export const REDUCE: Record<string, OpFn> = {
+  sum: (i, k) => dc.sum(T(i, 'x'), k.dim, k.keepdim),
+  mean: (i, k) => dc.mean(T(i, 'x'), k.dim, k.keepdim),
+  amax: (i, k) => dc.amax(T(i, 'x'), k.dim, k.keepdim),
+  amin: (i, k) => dc.amin(T(i, 'x'), k.dim, k.keepdim),
+  logsumexp: (i, k) => dc.logsumexp(T(i, 'x'), k.dim, k.keepdim),
+  var: (i, k) => dc.variance(T(i, 'x'), k.dim, { correction: k.correction, unbiased: k.unbiased, keepdim: k.keepdim }),
+  std: (i, k) => dc.std(T(i, 'x'), k.dim, { correction: k.correction, unbiased: k.unbiased, keepdim: k.keepdim }),
+  maxDim: (i, k) => valuesIndices(dc.max(T(i, 'x'), k.dim, k.keepdim)),
+  minDim: (i, k) => valuesIndices(dc.min(T(i, 'x'), k.dim, k.keepdim)),
+  maxAll: (i) => dc.max(T(i, 'x')),
+  minAll: (i) => dc.min(T(i, 'x')),
+  argmax: (i, k) => dc.argmax(T(i, 'x'), k.dim, k.keepdim),
+  argmin: (i, k) => dc.argmin(T(i, 'x'), k.dim, k.keepdim),
+};
+
+const poolResult = (r: Tensor | dc.PoolWithIndices): Tensor | Tensor[] => ('values' in r ? [r.values, r.indices] : r);
+
+export const POOL: Record<string, OpFn> = {
+  maxPool2d: (i, k) => poolResult(dc.maxPool2d(T(i, 'x'), k.kernelSize, { stride: k.stride ?? undefined, padding: k.padding, dilation: k.dilation, ceilMode: k.ceilMode, returnIndices: k.returnIndices })),
+  avgPool2d: (i, k) => dc.avgPool2d(T(i, 'x'), k.kernelSize, { stride: k.stride ?? undefined, padding: k.padding, ceilMode: k.ceilMode, countIncludePad: k.countIncludePad, divisorOverride: k.divisorOverride ?? undefined }),
+  adaptiveAvgPool2d: (i, k) => dc.adaptiveAvgPool2d(T(i, 'x'), k.outputSize),
+  adaptiveMaxPool2d: (i, k) => poolResult(dc.adaptiveMaxPool2d(T(i, 'x'), k.outputSize, { returnIndices: k.returnIndices })),
+};
+
+export const NORM: Record<string, OpFn> = {
+  batchNorm: (i, k) => {
+    const rm = opt(i, 'runningMean');
+    const rv = opt(i, 'runningVar');
+    const y = dc.batchNorm(T(i, 'x'), rm, rv, opt(i, 'weight'), opt(i, 'bias'), k.training, k.momentum, k.eps);
+    return [y, ...[rm, rv].filter((t): t is Tensor => t !== null)];
+  },
+  BatchNorm2d: (i, k) => {
+    const x0 = T(i, 'x0');
+    const m = new nn.BatchNorm2d(x0.shape[1]!, { dtype: 'float64', eps: k.eps, momentum: k.momentum, affine: k.affine, trackRunningStats: k.trackRunningStats });
+    const { weight, bias } = m;
+    if (weight && bias) {
+      dc.noGrad(() => {
+        weight.copy_(T(i, 'weight'));
+        bias.copy_(T(i, 'bias'));
+      });
+    }
+    const ys = [0, 1, 2].map((j) => m.forward(T(i, `x${j}`)));
+    m.eval();
+    ys.push(m.forward(x0));
+    if (m.runningMean && m.runningVar && m.numBatchesTracked) ys.push(m.runningMean, m.runningVar, m.numBatchesTracked);
+    return ys;
+  },
+  layerNorm: (i, k) => dc.layerNorm(T(i, 'x'), k.normalizedShape, opt(i, 'weight'), opt(i, 'bias'), k.eps),
+  groupNorm: (i, k) => dc.groupNorm(T(i, 'x'), k.numGroups, opt(i, 'weight'), opt(i, 'bias'), k.eps),
 };
