@@ -114,3 +114,16 @@ export const NORM: Record<string, OpFn> = {
   layerNorm: (i, k) => dc.layerNorm(T(i, 'x'), k.normalizedShape, opt(i, 'weight'), opt(i, 'bias'), k.eps),
   groupNorm: (i, k) => dc.groupNorm(T(i, 'x'), k.numGroups, opt(i, 'weight'), opt(i, 'bias'), k.eps),
 };
+
+const lossOpts = (k: Record<string, any>) => ({ reduction: k.reduction });
+const classOpts = (i: Inputs, k: Record<string, any>) => ({ reduction: k.reduction, weight: opt(i, 'weight'), ignoreIndex: k.ignoreIndex, labelSmoothing: k.labelSmoothing });
+
+export const LOSS: Record<string, OpFn> = {
+  mseLoss: (i, k) => dc.mseLoss(T(i, 'input'), T(i, 'target'), lossOpts(k)),
+  l1Loss: (i, k) => dc.l1Loss(T(i, 'input'), T(i, 'target'), lossOpts(k)),
+  smoothL1Loss: (i, k) => dc.smoothL1Loss(T(i, 'input'), T(i, 'target'), { ...lossOpts(k), beta: k.beta }),
+  binaryCrossEntropyWithLogits: (i, k) => dc.binaryCrossEntropyWithLogits(T(i, 'logits'), T(i, 'target'), { ...lossOpts(k), weight: opt(i, 'weight'), posWeight: opt(i, 'posWeight') }),
+  nllLoss: (i, k) => dc.nllLoss(T(i, 'logProbs'), T(i, 'target'), classOpts(i, k)),
+  crossEntropy: (i, k) => dc.crossEntropy(T(i, 'logits'), T(i, 'target'), classOpts(i, k)),
+  crossEntropyProbs: (i, k) => dc.crossEntropy(T(i, 'logits'), T(i, 'target'), classOpts(i, k)),
+};
