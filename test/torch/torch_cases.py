@@ -54,7 +54,8 @@ class CaseWriter:
         return os.path.join(self.out_dir, name)
 
     def add(self, case):
-        self.cases.append(case)
+        """Records a case as it is, every tensor in it encoded."""
+        self.cases.append(encode_tree(case))
 
     def op(self, family, op, fn, inputs, kwargs=None, diff=None, second=False, deviation=None, expected=None):
         """Runs fn(inputs, kwargs) in PyTorch and records the case (or the error PyTorch raised).
