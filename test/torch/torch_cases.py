@@ -76,7 +76,7 @@ class CaseWriter:
             out = fn(leaves, kwargs)
         except (RuntimeError, ValueError, IndexError) as e:
             case['error'] = str(e).split('\n')[0]
-            self.add(case)
+            self.cases.append(case)
             return case
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
         case['outputs'] = [enc(o) for o in outs]
@@ -96,7 +96,7 @@ class CaseWriter:
                         'v': {n: enc(v) for n, v in zip(diff, vs)},
                         'grads': {n: enc(h if h is not None else torch.zeros_like(w)) for n, h, w in zip(diff, hs, wrt)},
                     }
-        self.add(case)
+        self.cases.append(case)  # already encoded, and the caller may still add to it
         return case
 
     def finish(self, version):
