@@ -80,7 +80,7 @@ describeTorch('PyTorch parity: optimizers, schedulers, clipping', 'optim', ({ ca
         err = numbersError(lrs, c.lrs as number[]);
         expect(err, `learning rates ${JSON.stringify(lrs)} vs PyTorch ${JSON.stringify(c.lrs)}`).toBeLessThanOrEqual(1e-12);
       } else {
-        const grads = (c.grads as EncodedTensor[]).map((g) => decode(g));
+        const grads = (c.grads as unknown as EncodedTensor[]).map((g) => decode(g));
         const params: Tensor[] = grads.map((g) => g.mul(0).requiresGrad_(true));
         params.forEach((p, j) => {
           p.grad = grads[j]!;
