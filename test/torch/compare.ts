@@ -47,6 +47,8 @@ export function relativeError(actual: Tensor, expected: EncodedTensor | Float64A
 /** What one row of the parity table holds. */
 export interface ParityRow {
   cases: number;
+  /** How many of the cases also compared second-order gradients. */
+  secondOrder: number;
   maxError: number;
   deviations: string[];
 }
@@ -69,9 +71,10 @@ export class ParitySummary {
   }
 
   /** Records one passing case of `key` with its largest error (and the deviation it checks, if any). */
-  record(key: string, error: number, deviation?: string): void {
-    const row = this.rows.get(key) ?? { cases: 0, maxError: 0, deviations: [] };
+  record(key: string, error: number, deviation?: string, secondOrder = false): void {
+    const row = this.rows.get(key) ?? { cases: 0, secondOrder: 0, maxError: 0, deviations: [] };
     row.cases++;
+    if (secondOrder) row.secondOrder++;
     row.maxError = Math.max(row.maxError, error);
     if (deviation && !row.deviations.includes(deviation)) row.deviations.push(deviation);
     this.rows.set(key, row);

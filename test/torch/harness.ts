@@ -68,11 +68,23 @@ export function torchUnavailable(): string | null {
   return torchProblem;
 }
 
-/** Hash of every generator source plus the group and the run count: the cache key. */
+/**
+ * The cache key: a hash of the sources a group runs (generate.py, torch_cases.py and the group's
+ * own gen_<group>.py), the group and the run count. Editing one group's generator leaves the
+ * other groups' caches (the models' is hundreds of MB) valid.
+ */
 function sourceHash(group: string, runs: number): string {
   const h = createHash('sha256');
-  for (const f of readdirSync(HERE).filter((n) => n.endsWith('.py')).sort()) h.update(f).update(readFileSync(join(HERE, f)));
+  for (const f of ['generate.py', 'torch_cases.py', `gen_${group}.py`]) h.update(f).update(readFileSync(join(HERE, f)));
   return h.update(`${group}:${runs}`).digest('hex').slice(0, 16);
+}
+
+/** Removes the group's entries for the same run count made from older sources. */
+function removeStale(group: string, runs: number, keep: string): void {
+  const prefix = `${group}-${runs}-`;
+  for (const name of readdirSync(CACHE_DIR)) {
+    if (name.startsWith(prefix) && !name.includes('.tmp-') && join(CACHE_DIR, name) !== keep) rmSync(join(CACHE_DIR, name), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -96,6 +108,7 @@ export function loadGroup(group: string): CaseGroup {
     }
     if (existsSync(join(dir, 'cases.json'))) rmSync(tmp, { recursive: true, force: true });
     else renameSync(tmp, dir);
+    removeStale(group, CONFIGS_PER_FAMILY, dir);
   }
   const parsed = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { torch: string; cases: OpCase[] };
   return { dir, torch: parsed.torch, cases: parsed.cases };
