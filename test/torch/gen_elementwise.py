@@ -114,6 +114,7 @@ def generate(w, runs):
         binary(w, rng)
         matmul(w, rng)
         join(w, rng)
+        scan_and_sort(w, rng)
     deviations(w)
 
 
@@ -206,6 +207,23 @@ def join(w, rng):
     src = torch.randn(list(idx.shape))
     base = torch.randn(s)
     w.op('join', 'scatterAdd', lambda i, k: torch.scatter_add(i['base'], k['dim'], i['index'], i['src']), {'base': base, 'index': idx, 'src': src}, {'dim': d})
+
+
+def scan_and_sort(w, rng):
+    s = shape(rng, rng.randint(1, 3))
+    d = rng.randint(-len(s), len(s) - 1)
+    w.op('sort', 'cumsum', lambda i, k: torch.cumsum(i['x'], k['dim']), {'x': torch.randn(s)}, {'dim': d})
+    w.op('sort', 'cumsumInt', lambda i, k: torch.cumsum(i['x'], k['dim']), {'x': torch.randint(-5, 6, s)}, {'dim': d})
+    # Distinct values (PyTorch's unstable sort may order ties either way), then ties with stable=True.
+    x = torch.randperm(int(torch.tensor(s).prod())).double().reshape(s) + torch.rand(s) * 0.5
+    desc = rng.random() < 0.5
+    w.op('sort', 'sort', lambda i, k: tuple(torch.sort(i['x'], k['dim'], descending=k['descending'])), {'x': x}, {'dim': d, 'descending': desc})
+    w.op('sort', 'sort', lambda i, k: tuple(torch.sort(i['x'], dim=k['dim'], descending=k['descending'], stable=True)),
+         {'x': torch.randint(0, 3, s).double()}, {'dim': d, 'descending': not desc, 'stable': True})
+    k = rng.randint(0, s[d])
+    w.op('sort', 'topk', lambda i, kw: tuple(torch.topk(i['x'], kw['k'], kw['dim'], largest=kw['largest'])), {'x': x}, {'k': k, 'dim': d, 'largest': rng.random() < 0.7})
+    nan = torch.tensor([[3.0, float('nan'), -1.0, 2.0], [0.5, 0.25, float('nan'), 1.0]])
+    w.op('sort', 'sort', lambda i, k: tuple(torch.sort(i['x'], k['dim'], descending=k['descending'])), {'x': nan}, {'dim': 1, 'descending': desc}, diff=[])
 
 
 def deviations(w):

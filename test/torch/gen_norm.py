@@ -31,6 +31,7 @@ def batch_norm_layer(i, k):
 def generate(w, runs):
     rng = random.Random(11)
     torch.manual_seed(11)
+    generate_instance_norm(w, rng, runs)
     for _ in range(2 * runs):
         c = rng.randint(1, 4)
         s = [rng.randint(1, 3), c] + [rng.randint(1, 3) for _ in range(rng.randint(0, 2))]
@@ -76,3 +77,23 @@ def generate(w, runs):
         inputs = {'x': torch.randn(s), 'weight': torch.randn([c]) if affine else None, 'bias': torch.randn([c]) if affine else None}
         kw = {'numGroups': groups, 'eps': 1e-5}
         w.op('norm', 'groupNorm', lambda i, k: F.group_norm(i['x'], k['numGroups'], i['weight'], i['bias'], k['eps']), inputs, kw, second=True)
+
+
+def instance_norm(i, k):
+    rm = i['runningMean'].clone() if i['runningMean'] is not None else None
+    rv = i['runningVar'].clone() if i['runningVar'] is not None else None
+    y = F.instance_norm(i['x'], rm, rv, i['weight'], i['bias'], k['useInputStats'], k['momentum'], k['eps'])
+    return [y] + [t for t in (rm, rv) if t is not None]
+
+
+def generate_instance_norm(w, rng, runs):
+    for _ in range(2 * runs):
+        c = rng.randint(1, 3)
+        s = [rng.randint(1, 3), c] + [rng.randint(2, 3) for _ in range(rng.randint(1, 2))]
+        use_input = rng.random() < 0.7
+        track = not use_input or rng.random() < 0.5
+        affine = rng.random() < 0.6
+        inputs = {'x': torch.randn(s) * 2 + 1, 'runningMean': torch.randn([c]) if track else None, 'runningVar': torch.rand([c]) + 0.5 if track else None,
+                  'weight': torch.randn([c]) if affine else None, 'bias': torch.randn([c]) if affine else None}
+        kw = {'useInputStats': use_input, 'momentum': rng.choice([0.1, 0.5]), 'eps': 1e-5}
+        w.op('norm', 'instanceNorm', instance_norm, inputs, kw, diff=['x', 'weight', 'bias'], second=use_input)

@@ -59,6 +59,18 @@ def generate(w, runs):
         ri = rng.random() < 0.5
         w.op('pool', 'adaptiveMaxPool2d', lambda i, k: F.adaptive_max_pool2d(i['x'], k['outputSize'], return_indices=k['returnIndices']),
              {'x': torch.round(x * 2)}, {'outputSize': out, 'returnIndices': ri})
+    for _ in range(2 * runs):
+        size = [rng.randint(1, 5), rng.randint(1, 5)]
+        x = torch.randn([rng.randint(1, 2), rng.randint(1, 2)] + size)
+        mode = rng.choice(['nearest', 'bilinear'])
+        kw = {'mode': mode}
+        if rng.random() < 0.5:
+            kw['size'] = [rng.randint(1, 9), rng.randint(1, 9)]
+        else:
+            kw['scaleFactor'] = [rng.choice([0.5, 1.5, 2.0, 3.0, 0.7]), rng.choice([2.0, 1.0, 2.5])]
+        if mode == 'bilinear':
+            kw['alignCorners'] = rng.random() < 0.5
+        w.op('pool', 'interpolate', lambda i, k: F.interpolate(i['x'], size=k.get('size'), scale_factor=k.get('scaleFactor'), mode=k['mode'], align_corners=k.get('alignCorners')), {'x': x}, kw)
     # Unbatched [C, H, W].
     w.op('pool', 'maxPool2d', max_pool, {'x': torch.randn([2, 5, 5])},
          {'kernelSize': 3, 'stride': 2, 'padding': 1, 'dilation': 1, 'ceilMode': True, 'returnIndices': False})

@@ -10,6 +10,7 @@ import type { OpFn, OpInput } from './op-runner.js';
 type Inputs = Record<string, OpInput>;
 const T = (i: Inputs, name: string): Tensor => i[name] as Tensor;
 const opt = (i: Inputs, name: string): Tensor | null => (i[name] ?? null) as Tensor | null;
+const valuesIndices = (r: dc.ValuesIndices): Tensor[] => [r.values, r.indices];
 const unary = (f: (x: Tensor) => Tensor): OpFn => (i) => f(T(i, 'x'));
 
 export const ELEMENTWISE: Record<string, OpFn> = {
@@ -54,14 +55,17 @@ export const ELEMENTWISE: Record<string, OpFn> = {
   gather: (i, k) => dc.gather(T(i, 'x'), k.dim, T(i, 'index')),
   indexSelect: (i, k) => dc.indexSelect(T(i, 'x'), k.dim, T(i, 'index')),
   scatterAdd: (i, k) => dc.scatterAdd(T(i, 'base'), k.dim, T(i, 'index'), T(i, 'src')),
+
+  cumsum: (i, k) => dc.cumsum(T(i, 'x'), k.dim),
+  cumsumInt: (i, k) => dc.cumsum(T(i, 'x'), k.dim),
+  sort: (i, k) => valuesIndices(dc.sort(T(i, 'x'), k.dim, { descending: k.descending, stable: k.stable })),
+  topk: (i, k) => valuesIndices(dc.topk(T(i, 'x'), k.k, { dim: k.dim, largest: k.largest })),
 };
 
 export const CONV: Record<string, OpFn> = {
   conv2d: (i, k) => dc.conv2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
   convTranspose2d: (i, k) => dc.convTranspose2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
 };
-
-const valuesIndices = (r: dc.ValuesIndices): Tensor[] => [r.values, r.indices];
 
 export const REDUCE: Record<string, OpFn> = {
   sum: (i, k) => dc.sum(T(i, 'x'), k.dim, k.keepdim),
@@ -85,6 +89,7 @@ export const POOL: Record<string, OpFn> = {
   maxPool2d: (i, k) => poolResult(dc.maxPool2d(T(i, 'x'), k.kernelSize, { stride: k.stride ?? undefined, padding: k.padding, dilation: k.dilation, ceilMode: k.ceilMode, returnIndices: k.returnIndices })),
   avgPool2d: (i, k) => dc.avgPool2d(T(i, 'x'), k.kernelSize, { stride: k.stride ?? undefined, padding: k.padding, ceilMode: k.ceilMode, countIncludePad: k.countIncludePad, divisorOverride: k.divisorOverride ?? undefined }),
   adaptiveAvgPool2d: (i, k) => dc.adaptiveAvgPool2d(T(i, 'x'), k.outputSize),
+  interpolate: (i, k) => dc.interpolate(T(i, 'x'), k),
   adaptiveMaxPool2d: (i, k) => poolResult(dc.adaptiveMaxPool2d(T(i, 'x'), k.outputSize, { returnIndices: k.returnIndices })),
 };
 
@@ -110,6 +115,12 @@ export const NORM: Record<string, OpFn> = {
     ys.push(m.forward(x0));
     if (m.runningMean && m.runningVar && m.numBatchesTracked) ys.push(m.runningMean, m.runningVar, m.numBatchesTracked);
     return ys;
+  },
+  instanceNorm: (i, k) => {
+    const rm = opt(i, 'runningMean');
+    const rv = opt(i, 'runningVar');
+    const y = dc.instanceNorm(T(i, 'x'), rm, rv, opt(i, 'weight'), opt(i, 'bias'), k.useInputStats, k.momentum, k.eps);
+    return [y, ...[rm, rv].filter((t): t is Tensor => t !== null)];
   },
   layerNorm: (i, k) => dc.layerNorm(T(i, 'x'), k.normalizedShape, opt(i, 'weight'), opt(i, 'bias'), k.eps),
   groupNorm: (i, k) => dc.groupNorm(T(i, 'x'), k.numGroups, opt(i, 'weight'), opt(i, 'bias'), k.eps),
