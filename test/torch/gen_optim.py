@@ -62,6 +62,14 @@ def optimizer_case(w, rng, name):
            'coeffs': [list(c) for c in coeffs], 'trajectory': trajectory})
 
 
+# LambdaLR's functions, by the name both sides know them by (test/torch/optim.test.ts).
+LAMBDAS = {
+    'pow': lambda e: 0.95 ** e,
+    'inverse': lambda e: 1 / (e + 1),
+    'warmup': lambda e: min(1.0, (e + 1) / 5),
+}
+
+
 def scheduler_specs(rng):
     """(dynconv name, options, function building the torch scheduler from an optimizer)."""
     step, gamma = rng.randint(1, 7), rng.choice([0.5, 0.1, 0.9])
@@ -69,12 +77,21 @@ def scheduler_specs(rng):
     t_max, eta_min = rng.randint(3, 20), rng.choice([0.0, 0.01])
     start, end, total = rng.choice([1 / 3, 0.1, 1.0]), rng.choice([1.0, 0.5]), rng.randint(1, 10)
     switch = rng.randint(1, 20)
+    power = rng.choice([1.0, 2.0, 0.5])
+    fn_name = rng.choice(sorted(LAMBDAS))
+    t0, t_mult = rng.randint(1, 6), rng.randint(1, 3)
     return [
         ('StepLR', {'stepSize': step, 'gamma': gamma}, lambda o: torch.optim.lr_scheduler.StepLR(o, step, gamma)),
         ('MultiStepLR', {'milestones': milestones, 'gamma': gamma}, lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones, gamma)),
         ('CosineAnnealingLR', {'tMax': t_max, 'etaMin': eta_min}, lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, t_max, eta_min)),
         ('LinearLR', {'startFactor': start, 'endFactor': end, 'totalIters': total},
          lambda o: torch.optim.lr_scheduler.LinearLR(o, start, end, total)),
+        ('ExponentialLR', {'gamma': gamma}, lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma)),
+        ('ConstantLR', {'factor': start, 'totalIters': total}, lambda o: torch.optim.lr_scheduler.ConstantLR(o, start, total)),
+        ('PolynomialLR', {'totalIters': total + 5, 'power': power}, lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total + 5, power)),
+        ('LambdaLR', {'lambda': fn_name}, lambda o: torch.optim.lr_scheduler.LambdaLR(o, LAMBDAS[fn_name])),
+        ('CosineAnnealingWarmRestarts', {'t0': t0, 'tMult': t_mult, 'etaMin': eta_min},
+         lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, t0, t_mult, eta_min)),
         ('SequentialLR', {'warmup': {'startFactor': start, 'totalIters': total}, 'cosine': {'tMax': t_max, 'etaMin': eta_min}, 'milestones': [switch]},
          lambda o: torch.optim.lr_scheduler.SequentialLR(o, [torch.optim.lr_scheduler.LinearLR(o, start, 1.0, total),
                                                              torch.optim.lr_scheduler.CosineAnnealingLR(o, t_max, eta_min)], [switch])),

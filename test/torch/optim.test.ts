@@ -24,6 +24,13 @@ function makeOptimizer(name: string, groups: nn.ParamGroupInput[], o: Options): 
   throw new Error(`no dynconv optimizer for generated ${name}`);
 }
 
+/** LambdaLR's functions, as gen_optim.py's LAMBDAS. */
+const LAMBDAS: Record<string, nn.LrLambda> = {
+  pow: (e) => 0.95 ** e,
+  inverse: (e) => 1 / (e + 1),
+  warmup: (e) => Math.min(1, (e + 1) / 5),
+};
+
 function makeScheduler(name: string, opt: nn.Optimizer<nn.BaseOptions>, o: Options): nn.LRScheduler {
   switch (name) {
     case 'StepLR':
@@ -34,6 +41,16 @@ function makeScheduler(name: string, opt: nn.Optimizer<nn.BaseOptions>, o: Optio
       return new nn.CosineAnnealingLR(opt, o.tMax, { etaMin: o.etaMin });
     case 'LinearLR':
       return new nn.LinearLR(opt, o);
+    case 'ExponentialLR':
+      return new nn.ExponentialLR(opt, o.gamma);
+    case 'ConstantLR':
+      return new nn.ConstantLR(opt, o);
+    case 'PolynomialLR':
+      return new nn.PolynomialLR(opt, o);
+    case 'LambdaLR':
+      return new nn.LambdaLR(opt, LAMBDAS[o.lambda as string]!);
+    case 'CosineAnnealingWarmRestarts':
+      return new nn.CosineAnnealingWarmRestarts(opt, o.t0, { tMult: o.tMult, etaMin: o.etaMin });
     case 'SequentialLR':
       return new nn.SequentialLR(opt, [new nn.LinearLR(opt, { ...o.warmup, endFactor: 1 }), new nn.CosineAnnealingLR(opt, o.cosine.tMax, { etaMin: o.cosine.etaMin })], o.milestones);
   }

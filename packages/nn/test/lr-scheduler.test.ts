@@ -7,7 +7,7 @@ import { tensor, type Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
-import { CosineAnnealingLR, LinearLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
+import { ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
 
 const param = (): Tensor => tensor([1], { dtype: 'float64' }).detach().requiresGrad_();
 const sgd = (...lrs: number[]): SGD => new SGD(lrs.map((lr) => ({ params: [param()], lr })));
@@ -284,5 +284,46 @@ describe('stateDict / loadStateDict', () => {
     broken.schedulers[1]!.gamma = -1;
     expect(() => seq.loadStateDict(broken)).toThrow('StepLR.loadStateDict: invalid gamma');
     expect(JSON.stringify(seq.stateDict())).toBe(before);
+  });
+});
+
+describe('ExponentialLR, ConstantLR, PolynomialLR, LambdaLR, CosineAnnealingWarmRestarts', () => {
+  it('ExponentialLR(0.5) from lr 1: 1, 0.5, 0.25...', () => {
+    expect(lrs(new ExponentialLR(sgd(1), 0.5), 4)).toEqual([1, 0.5, 0.25, 0.125, 0.0625]);
+  });
+
+  it("ConstantLR, PyTorch's example: lr 0.05, factor 0.5, totalIters 4", () => {
+    expect(lrs(new ConstantLR(sgd(0.05), { factor: 0.5, totalIters: 4 }), 5)).toEqual([0.025, 0.025, 0.025, 0.025, 0.05, 0.05]);
+  });
+
+  it("PolynomialLR, PyTorch's example: lr 0.001, totalIters 4, power 1", () => {
+    expectClose(lrs(new PolynomialLR(sgd(0.001), { totalIters: 4 }), 5), [0.001, 0.00075, 0.0005, 0.00025, 0, 0], 1e-15, 1e-18);
+    expectClose(lrs(new PolynomialLR(sgd(1), { totalIters: 2, power: 2 }), 2), [1, 0.25, 0], 1e-15, 0);
+  });
+
+  it('LambdaLR: one function for all groups, or one per group', () => {
+    expect(lrs(new LambdaLR(sgd(2), (e) => 1 / (e + 1)), 3)).toEqual([2, 1, 2 / 3, 0.5]);
+    const s = new LambdaLR(sgd(1, 10), [(e) => e + 1, (e) => 0.5 ** e]);
+    s.step();
+    expect(s.getLastLr()).toEqual([2, 5]);
+    expect(() => new LambdaLR(sgd(1, 2), [(e) => e])).toThrow(/LambdaLR: lrLambda must be a function or an array of 2 functions/);
+    expect(() => new LambdaLR(sgd(1), () => Number.NaN)).toThrow(/LambdaLR: lrLambda of group 0 returned NaN at epoch 0/);
+  });
+
+  it('CosineAnnealingWarmRestarts: restarts after t0, then after t0 * tMult, ...', () => {
+    const got = lrs(new CosineAnnealingWarmRestarts(sgd(1), 2, { tMult: 2 }), 8);
+    // Periods of 2, 4, 8 epochs: positions 0 1 | 0 1 2 3 | 0 1 2.
+    const cos = (t: number, T: number) => (1 + Math.cos((Math.PI * t) / T)) / 2;
+    expectClose(got, [cos(0, 2), cos(1, 2), cos(0, 4), cos(1, 4), cos(2, 4), cos(3, 4), cos(0, 8), cos(1, 8), cos(2, 8)], 1e-15, 1e-16);
+    const flat = lrs(new CosineAnnealingWarmRestarts(sgd(1), 3, { etaMin: 0.1 }), 6);
+    expectClose(flat.slice(3, 6), flat.slice(0, 3), 1e-15, 0);
+    expect(flat[0]).toBe(1);
+    expect(() => new CosineAnnealingWarmRestarts(sgd(1), 2, { tMult: 1.5 })).toThrow(/CosineAnnealingWarmRestarts.*tMult/);
+  });
+
+  it('refuse bad hyperparameters, naming the scheduler', () => {
+    expect(() => new ExponentialLR(sgd(1), -1)).toThrow(/ExponentialLR.*gamma/);
+    expect(() => new ConstantLR(sgd(1), { factor: 2 })).toThrow(/ConstantLR.*factor/);
+    expect(() => new PolynomialLR(sgd(1), { totalIters: 0 })).toThrow(/PolynomialLR.*totalIters/);
   });
 });
