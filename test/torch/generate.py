@@ -28,6 +28,7 @@ GROUPS = {
     'pool': 'gen_pool',
     'norm': 'gen_norm',
     'loss': 'gen_loss',
+    'layers': 'gen_layers',
     'optim': 'gen_optim',
     'models': 'gen_models',
 }
