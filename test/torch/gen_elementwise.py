@@ -115,6 +115,8 @@ def generate(w, runs):
         matmul(w, rng)
         join(w, rng)
         scan_and_sort(w, rng)
+        views(w, rng)
+        compare_and_create(w, rng)
     deviations(w)
 
 
@@ -224,6 +226,43 @@ def scan_and_sort(w, rng):
     w.op('sort', 'topk', lambda i, kw: tuple(torch.topk(i['x'], kw['k'], kw['dim'], largest=kw['largest'])), {'x': x}, {'k': k, 'dim': d, 'largest': rng.random() < 0.7})
     nan = torch.tensor([[3.0, float('nan'), -1.0, 2.0], [0.5, 0.25, float('nan'), 1.0]])
     w.op('sort', 'sort', lambda i, k: tuple(torch.sort(i['x'], k['dim'], descending=k['descending'])), {'x': nan}, {'dim': 1, 'descending': desc}, diff=[])
+
+
+def views(w, rng):
+    s = [rng.randint(1, 4) for _ in range(3)]
+    x = torch.randn(s)
+    perm = rng.sample(range(3), 3)
+    w.op('view', 'permute', lambda i, k: i['x'].permute(k['dims']), {'x': x}, {'dims': perm})
+    w.op('view', 'transpose', lambda i, k: i['x'].transpose(k['dim0'], k['dim1']), {'x': x}, {'dim0': rng.randint(-3, 2), 'dim1': rng.randint(0, 2)})
+    w.op('view', 'reshape', lambda i, k: i['x'].reshape(k['shape']), {'x': x}, {'shape': [-1, s[2]]})
+    w.op('view', 'flatten', lambda i, k: torch.flatten(i['x'], k['startDim'], k['endDim']), {'x': x}, {'startDim': rng.randint(0, 1), 'endDim': rng.choice([-1, 1, 2])})
+    d = rng.randint(0, 2)
+    start = rng.randint(0, s[d] - 1)
+    w.op('view', 'narrow', lambda i, k: i['x'].narrow(k['dim'], k['start'], k['length']), {'x': x}, {'dim': d, 'start': start, 'length': rng.randint(0, s[d] - start)})
+    step = rng.randint(1, 3)
+    w.op('view', 'slice', lambda i, k: i['x'][(slice(None),) * k['dim'] + (slice(k['start'], k['end'], k['step']),)], {'x': x},
+         {'dim': d, 'start': start, 'end': rng.randint(start, s[d]), 'step': step})
+    w.op('view', 'select', lambda i, k: i['x'].select(k['dim'], k['index']), {'x': x}, {'dim': d, 'index': rng.randint(-s[d], s[d] - 1)})
+    ones = torch.randn([s[0], 1, s[2]])
+    w.op('view', 'squeeze', lambda i, k: i['x'].squeeze(k['dim']), {'x': ones}, {'dim': rng.choice([1, 0])})
+    w.op('view', 'unsqueeze', lambda i, k: i['x'].unsqueeze(k['dim']), {'x': x}, {'dim': rng.randint(-4, 3)})
+    w.op('view', 'expand', lambda i, k: i['x'].expand(k['shape']), {'x': ones}, {'shape': [2, s[0], 3, s[2]]})
+    w.op('view', 'split', lambda i, k: tuple(torch.split(i['x'], k['splitSize'], k['dim'])), {'x': x}, {'splitSize': rng.randint(1, 3), 'dim': d})
+    w.op('view', 'chunk', lambda i, k: tuple(torch.chunk(i['x'], k['chunks'], k['dim'])), {'x': x}, {'chunks': rng.randint(1, 4), 'dim': d})
+
+
+def compare_and_create(w, rng):
+    sa, sb = broadcast_pair(rng)
+    a, b = torch.round(torch.randn(sa)), torch.round(torch.randn(sb))
+    for name in ('eq', 'ne', 'gt', 'ge', 'lt', 'le'):
+        w.op('compare', name, lambda i, k, n=name: getattr(torch, n)(i['a'], i['b']), {'a': a, 'b': b})
+    start, step = rng.choice([0.0, -1.5]), rng.choice([0.5, 0.3, 1.0])
+    end = start + step * rng.randint(1, 8) + rng.choice([0.0, 0.1])
+    w.op('create', 'arange', lambda i, k: torch.arange(k['start'], k['end'], k['step']), {}, {'start': start, 'end': end, 'step': step})
+    w.op('create', 'linspace', lambda i, k: torch.linspace(k['start'], k['end'], k['steps']), {}, {'start': start, 'end': end, 'steps': rng.randint(1, 7)})
+    w.op('create', 'eye', lambda i, k: torch.eye(k['n'], k['m']), {}, {'n': rng.randint(1, 4), 'm': rng.randint(1, 4)})
+    idx = torch.randint(0, 5, [rng.randint(1, 4)])
+    w.op('create', 'oneHot', lambda i, k: F.one_hot(i['index'], k['numClasses']), {'index': idx}, {'numClasses': rng.choice([-1, 6])})
 
 
 def deviations(w):
