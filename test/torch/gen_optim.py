@@ -80,6 +80,8 @@ def scheduler_specs(rng):
     power = rng.choice([1.0, 2.0, 0.5])
     fn_name = rng.choice(sorted(LAMBDAS))
     t0, t_mult = rng.randint(1, 6), rng.randint(1, 3)
+    max_lr, extra, pct, anneal = rng.choice([1.0, 0.1]), rng.randint(0, 10), rng.choice([0.3, 0.5, 0.25]), rng.choice(['cos', 'linear'])
+    three, div = rng.random() < 0.4, rng.choice([25.0, 10.0])
     return [
         ('StepLR', {'stepSize': step, 'gamma': gamma}, lambda o: torch.optim.lr_scheduler.StepLR(o, step, gamma)),
         ('MultiStepLR', {'milestones': milestones, 'gamma': gamma}, lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones, gamma)),
@@ -92,6 +94,8 @@ def scheduler_specs(rng):
         ('LambdaLR', {'lambda': fn_name}, lambda o: torch.optim.lr_scheduler.LambdaLR(o, LAMBDAS[fn_name])),
         ('CosineAnnealingWarmRestarts', {'t0': t0, 'tMult': t_mult, 'etaMin': eta_min},
          lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, t0, t_mult, eta_min)),
+        ('OneCycleLR', {'maxLr': max_lr, 'totalSteps': EPOCHS + extra, 'pctStart': pct, 'annealStrategy': anneal, 'threePhase': three, 'divFactor': div},
+         lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr, EPOCHS + extra, pct_start=pct, anneal_strategy=anneal, three_phase=three, div_factor=div)),
         ('SequentialLR', {'warmup': {'startFactor': start, 'totalIters': total}, 'cosine': {'tMax': t_max, 'etaMin': eta_min}, 'milestones': [switch]},
          lambda o: torch.optim.lr_scheduler.SequentialLR(o, [torch.optim.lr_scheduler.LinearLR(o, start, 1.0, total),
                                                              torch.optim.lr_scheduler.CosineAnnealingLR(o, t_max, eta_min)], [switch])),
@@ -107,14 +111,19 @@ def generate(w, runs):
         for name, o, make in scheduler_specs(rng):
             base = rng.choice([0.1, 1.0, 0.05])
             p = torch.zeros([1], requires_grad=True)
-            opt = torch.optim.SGD([p], lr=base)
+            # OneCycleLR also drives the momentum, or Adam's beta1.
+            optimizer = rng.choice(['SGD', 'Adam']) if name == 'OneCycleLR' else 'SGD'
+            opt = torch.optim.SGD([p], lr=base) if optimizer == 'SGD' else torch.optim.Adam([p], lr=base)
             sched = make(opt)
-            lrs = [sched.get_last_lr()[0]]
+            momentum = (lambda: opt.param_groups[0]['momentum']) if optimizer == 'SGD' else (lambda: opt.param_groups[0]['betas'][0])
+            lrs, momenta = [sched.get_last_lr()[0]], [momentum()]
             for _ in range(EPOCHS):
                 opt.step()
                 sched.step()
                 lrs.append(sched.get_last_lr()[0])
-            w.add({'kind': 'scheduler', 'family': 'scheduler', 'op': name, 'options': o, 'baseLr': base, 'lrs': lrs})
+                momenta.append(momentum())
+            w.add({'kind': 'scheduler', 'family': 'scheduler', 'op': name, 'options': o, 'baseLr': base, 'lrs': lrs,
+                   'optimizer': optimizer, 'momenta': momenta})
         for name in ('clipGradNorm', 'clipGradValue'):
             grads = [torch.randn([rng.randint(1, 3), 2]) * 3, torch.randn([rng.randint(1, 4)])]
             leaves = [torch.zeros_like(g, requires_grad=True) for g in grads]

@@ -51,6 +51,8 @@ function makeScheduler(name: string, opt: nn.Optimizer<nn.BaseOptions>, o: Optio
       return new nn.LambdaLR(opt, LAMBDAS[o.lambda as string]!);
     case 'CosineAnnealingWarmRestarts':
       return new nn.CosineAnnealingWarmRestarts(opt, o.t0, { tMult: o.tMult, etaMin: o.etaMin });
+    case 'OneCycleLR':
+      return new nn.OneCycleLR(opt, o.maxLr, o.totalSteps, o);
     case 'SequentialLR':
       return new nn.SequentialLR(opt, [new nn.LinearLR(opt, { ...o.warmup, endFactor: 1 }), new nn.CosineAnnealingLR(opt, o.cosine.tMax, { etaMin: o.cosine.etaMin })], o.milestones);
   }
@@ -86,16 +88,21 @@ describeTorch('PyTorch parity: optimizers, schedulers, clipping', 'optim', ({ ca
         });
       } else if (c.kind === 'scheduler') {
         const p = decode({ dtype: 'float64', shape: [1], b64: Buffer.alloc(8).toString('base64') }, { requiresGrad: true });
-        const opt = new nn.SGD([p], { lr: c.baseLr as number });
+        const opt = c.optimizer === 'Adam' ? new nn.Adam([p], { lr: c.baseLr as number }) : new nn.SGD([p], { lr: c.baseLr as number });
         const sched = makeScheduler(c.op, opt, c.options as Options);
+        const group = opt.paramGroups[0] as unknown as { momentum?: number; betas?: number[] };
+        const momentum = () => (c.optimizer === 'Adam' ? group.betas![0]! : group.momentum!);
         const lrs = [sched.getLastLr()[0]!];
+        const momenta = [momentum()];
         for (let e = 0; e < (c.lrs as number[]).length - 1; e++) {
           opt.step();
           sched.step();
           lrs.push(sched.getLastLr()[0]!);
+          momenta.push(momentum());
         }
-        err = numbersError(lrs, c.lrs as number[]);
-        expect(err, `learning rates ${JSON.stringify(lrs)} vs PyTorch ${JSON.stringify(c.lrs)}`).toBeLessThanOrEqual(1e-12);
+        err = Math.max(numbersError(lrs, c.lrs as number[]), numbersError(momenta, c.momenta as number[]));
+        expect(numbersError(lrs, c.lrs as number[]), `learning rates ${JSON.stringify(lrs)} vs PyTorch ${JSON.stringify(c.lrs)}`).toBeLessThanOrEqual(1e-12);
+        expect(numbersError(momenta, c.momenta as number[]), `momenta ${JSON.stringify(momenta)} vs PyTorch ${JSON.stringify(c.momenta)}`).toBeLessThanOrEqual(1e-12);
       } else {
         const grads = (c.grads as unknown as EncodedTensor[]).map((g) => decode(g));
         const params: Tensor[] = grads.map((g) => g.mul(0).requiresGrad_(true));

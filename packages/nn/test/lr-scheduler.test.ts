@@ -7,7 +7,7 @@ import { tensor, type Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
-import { ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
+import { Adam, ConstantLR, OneCycleLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
 
 const param = (): Tensor => tensor([1], { dtype: 'float64' }).detach().requiresGrad_();
 const sgd = (...lrs: number[]): SGD => new SGD(lrs.map((lr) => ({ params: [param()], lr })));
@@ -325,5 +325,32 @@ describe('ExponentialLR, ConstantLR, PolynomialLR, LambdaLR, CosineAnnealingWarm
     expect(() => new ExponentialLR(sgd(1), -1)).toThrow(/ExponentialLR.*gamma/);
     expect(() => new ConstantLR(sgd(1), { factor: 2 })).toThrow(/ConstantLR.*factor/);
     expect(() => new PolynomialLR(sgd(1), { totalIters: 0 })).toThrow(/PolynomialLR.*totalIters/);
+  });
+});
+
+describe('OneCycleLR', () => {
+  it('linear, two phases: maxLr/div up to maxLr over pctStart of the steps, then down to start/finalDiv; momentum the other way', () => {
+    const s = new OneCycleLR(new SGD([param()], { lr: 123 }), 1, 10, { annealStrategy: 'linear', pctStart: 0.3, divFactor: 10, finalDivFactor: 100 });
+    const got = lrs(s, 9);
+    // Phase 1 ends at step 0.3 * 10 - 1 = 2: 0.1 -> 1; phase 2 from step 2 to 9: 1 -> 0.001.
+    const want = [0.1, 0.55, 1, ...[1, 2, 3, 4, 5, 6, 7].map((k) => 1 + ((0.001 - 1) * k) / 7)];
+    expectClose(got, want, 1e-12, 1e-15);
+    expect(s.optimizer.paramGroups[0]!.initialLr).toBe(0.1);
+    // Back at maxMomentum at the last step (9); step 10 is allowed, as in PyTorch, step 11 is not.
+    expectClose([(s.optimizer.paramGroups[0] as unknown as { momentum: number }).momentum], [0.95], 1e-12, 0);
+    s.step();
+    expect(() => s.step()).toThrow(/OneCycleLR: stepped 11 times, more than totalSteps \(10\)/);
+  });
+
+  it('drives Adam\'s beta1 and refuses bad options', () => {
+    const adam = new Adam([param()], { lr: 1 });
+    const s = new OneCycleLR(adam, 0.5, 4, { cycleMomentum: true });
+    expect(adam.paramGroups[0]!.betas[0]).toBe(0.95);
+    s.step();
+    expect(adam.paramGroups[0]!.betas[0]).toBeLessThan(0.95);
+    expect(adam.paramGroups[0]!.betas[1]).toBe(0.999);
+    expect(() => new OneCycleLR(sgd(1), 1, 0)).toThrow(/OneCycleLR.*totalSteps/);
+    expect(() => new OneCycleLR(sgd(1, 2), [1], 5)).toThrow(/OneCycleLR: maxLr must be a positive number or one per parameter group \(2\)/);
+    expect(() => new OneCycleLR(sgd(1), 1, 5, { annealStrategy: 'step' as 'cos' })).toThrow(/annealStrategy must be 'cos' or 'linear'/);
   });
 });
