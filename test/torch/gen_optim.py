@@ -102,6 +102,24 @@ def scheduler_specs(rng):
     ]
 
 
+def plateau_case(w, rng):
+    """ReduceLROnPlateau over 30 epochs of a noisy metric that stalls."""
+    o = {'mode': rng.choice(['min', 'max']), 'factor': rng.choice([0.1, 0.5]), 'patience': rng.randint(0, 4), 'threshold': rng.choice([1e-4, 0.05]),
+         'thresholdMode': rng.choice(['rel', 'abs']), 'cooldown': rng.randint(0, 3), 'minLr': rng.choice([0.0, 0.01])}
+    metrics = [round(1.0 / (1 + e) + rng.random() * 0.2, 6) if e < 10 else round(0.1 + rng.random() * 0.2, 6) for e in range(EPOCHS)]
+    if o['mode'] == 'max':
+        metrics = [-m for m in metrics]
+    p = torch.zeros([1], requires_grad=True)
+    opt = torch.optim.SGD([{'params': [p]}, {'params': [torch.zeros([1], requires_grad=True)], 'lr': 0.3}], lr=1.0)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, o['mode'], o['factor'], o['patience'], o['threshold'], o['thresholdMode'], o['cooldown'], o['minLr'])
+    lrs = []
+    for m in metrics:
+        opt.step()
+        sched.step(m)
+        lrs.append([g['lr'] for g in opt.param_groups])
+    w.add({'kind': 'plateau', 'family': 'scheduler', 'op': 'ReduceLROnPlateau', 'options': o, 'metrics': metrics, 'lrs': lrs})
+
+
 def generate(w, runs):
     rng = random.Random(19)
     torch.manual_seed(19)
@@ -124,6 +142,7 @@ def generate(w, runs):
                 momenta.append(momentum())
             w.add({'kind': 'scheduler', 'family': 'scheduler', 'op': name, 'options': o, 'baseLr': base, 'lrs': lrs,
                    'optimizer': optimizer, 'momenta': momenta})
+        plateau_case(w, rng)
         for name in ('clipGradNorm', 'clipGradValue'):
             grads = [torch.randn([rng.randint(1, 3), 2]) * 3, torch.randn([rng.randint(1, 4)])]
             leaves = [torch.zeros_like(g, requires_grad=True) for g in grads]

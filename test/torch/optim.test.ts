@@ -103,6 +103,15 @@ describeTorch('PyTorch parity: optimizers, schedulers, clipping', 'optim', ({ ca
         err = Math.max(numbersError(lrs, c.lrs as number[]), numbersError(momenta, c.momenta as number[]));
         expect(numbersError(lrs, c.lrs as number[]), `learning rates ${JSON.stringify(lrs)} vs PyTorch ${JSON.stringify(c.lrs)}`).toBeLessThanOrEqual(1e-12);
         expect(numbersError(momenta, c.momenta as number[]), `momenta ${JSON.stringify(momenta)} vs PyTorch ${JSON.stringify(c.momenta)}`).toBeLessThanOrEqual(1e-12);
+      } else if (c.kind === 'plateau') {
+        const opt = new nn.SGD([{ params: [decode({ dtype: 'float64', shape: [1], b64: Buffer.alloc(8).toString('base64') })] }, { params: [decode({ dtype: 'float64', shape: [1], b64: Buffer.alloc(8).toString('base64') })], lr: 0.3 }], { lr: 1 });
+        const sched = new nn.ReduceLROnPlateau(opt, c.options as Options);
+        const want = c.lrs as number[][];
+        (c.metrics as number[]).forEach((m, e) => {
+          sched.step(m);
+          const got = sched.getLastLr();
+          expect(got, `epoch ${e + 1} (metric ${m}): lrs ${JSON.stringify(got)} vs PyTorch ${JSON.stringify(want[e])}`).toEqual(want[e]);
+        });
       } else {
         const grads = (c.grads as unknown as EncodedTensor[]).map((g) => decode(g));
         const params: Tensor[] = grads.map((g) => g.mul(0).requiresGrad_(true));

@@ -7,7 +7,7 @@ import { tensor, type Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
-import { Adam, ConstantLR, OneCycleLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
+import { Adam, ConstantLR, OneCycleLR, ReduceLROnPlateau, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
 
 const param = (): Tensor => tensor([1], { dtype: 'float64' }).detach().requiresGrad_();
 const sgd = (...lrs: number[]): SGD => new SGD(lrs.map((lr) => ({ params: [param()], lr })));
@@ -352,5 +352,29 @@ describe('OneCycleLR', () => {
     expect(() => new OneCycleLR(sgd(1), 1, 0)).toThrow(/OneCycleLR.*totalSteps/);
     expect(() => new OneCycleLR(sgd(1, 2), [1], 5)).toThrow(/OneCycleLR: maxLr must be a positive number or one per parameter group \(2\)/);
     expect(() => new OneCycleLR(sgd(1), 1, 5, { annealStrategy: 'step' as 'cos' })).toThrow(/annealStrategy must be 'cos' or 'linear'/);
+  });
+});
+
+describe('ReduceLROnPlateau', () => {
+  it('cuts after more than patience epochs without improvement, then waits out the cooldown', () => {
+    const s = new ReduceLROnPlateau(sgd(1), { patience: 1, factor: 0.5, cooldown: 1 });
+    const seen = [5, 4, 4, 4, 4, 4, 4].map((m) => {
+      s.step(m);
+      return s.getLastLr()[0];
+    });
+    // Bad epochs: 3rd (1), 4th (2 > 1: cut, cooldown 1), 5th (cooldown), 6th (1), 7th (2: cut).
+    expect(seen).toEqual([1, 1, 1, 0.5, 0.5, 0.5, 0.25]);
+  });
+
+  it('mode max, absolute threshold, a floor per group; refuses bad options', () => {
+    const s = new ReduceLROnPlateau(sgd(1, 0.1), { mode: 'max', threshold: 1, thresholdMode: 'abs', patience: 0, minLr: [0.2, 0] });
+    s.step(1);
+    s.step(1.5); // not better by 1: a bad epoch, cut
+    expect(s.getLastLr()).toEqual([0.2, 0.010000000000000002]);
+    s.step(3);
+    expect(s.best).toBe(3);
+    expect(() => new ReduceLROnPlateau(sgd(1), { factor: 1 })).toThrow(/ReduceLROnPlateau: factor must be a number in \[0, 1\), got 1/);
+    expect(() => new ReduceLROnPlateau(sgd(1), { mode: 'up' as 'min' })).toThrow(/mode must be 'min' or 'max'/);
+    expect(() => s.step(Number.NaN)).toThrow(/ReduceLROnPlateau.step: metric must be a number/);
   });
 });
