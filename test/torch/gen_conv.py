@@ -56,9 +56,38 @@ def conv_transpose2d(i, k):
                               output_padding=k['outputPadding'], dilation=k['dilation'], groups=k['groups'])
 
 
+def float32_cases(w, rng, runs):
+    """Larger float32 problems, which take the CPU backend's fast paths (blocked gemm, the
+    depthwise 3x3 kernel, fused eval batchNorm) that the tiny float64 cases may not reach."""
+    f = torch.float32
+    for _ in range(runs):
+        depthwise = rng.random() < 0.5
+        cin = rng.choice([8, 16, 24])
+        groups = cin if depthwise else rng.choice([1, 2, 4])
+        cout = groups * rng.choice([1, 2]) if depthwise else rng.choice([8, 16, 32])
+        k = rng.choice([1, 3, 3, 5])
+        kw = {'stride': rng.choice([1, 2]), 'padding': k // 2, 'dilation': 1, 'groups': groups}
+        x = torch.randn([2, cin, rng.randint(6, 14), rng.randint(6, 14)], dtype=f)
+        weight = torch.randn([cout, cin // groups, k, k], dtype=f) * 0.3
+        bias = torch.randn([cout], dtype=f) if rng.random() < 0.5 else None
+        w.op('float32', 'conv2d', conv2d, {'x': x, 'weight': weight, 'bias': bias}, kw)
+        m, kk, n = rng.randint(20, 90), rng.randint(20, 90), rng.randint(20, 90)
+        w.op('float32', 'matmul', lambda i, k: torch.matmul(i['a'], i['b']), {'a': torch.randn([2, m, kk], dtype=f), 'b': torch.randn([kk, n], dtype=f)})
+        c = rng.choice([8, 16])
+        xb = torch.randn([2, c, 7, 7], dtype=f) * 2
+        # No differentiable input: dynconv's eval batchNorm then takes its fused ChannelAffine kernel.
+        w.op('float32', 'batchNormEval', lambda i, k: F.batch_norm(i['x'], i['runningMean'], i['runningVar'], i['weight'], i['bias'], False, 0.1, 1e-5),
+             {'x': xb, 'runningMean': torch.randn([c], dtype=f), 'runningVar': torch.rand([c], dtype=f) + 0.5, 'weight': torch.randn([c], dtype=f), 'bias': torch.randn([c], dtype=f)}, diff=[])
+        for name, fn in [('relu6', F.relu6), ('hardswish', F.hardswish), ('hardsigmoid', F.hardsigmoid), ('relu', F.relu)]:
+            w.op('float32', name, lambda i, k, fn=fn: fn(i['x']), {'x': torch.randn([2, c, 9, 9], dtype=f) * 4}, diff=[] if name == 'hardsigmoid' else None)
+        w.op('float32', 'maxPool2d', lambda i, k: F.max_pool2d(i['x'], 3, 2, 1), {'x': torch.randn([2, c, 11, 11], dtype=f)})
+        w.op('float32', 'adaptiveAvgPool2d', lambda i, k: F.adaptive_avg_pool2d(i['x'], 1), {'x': torch.randn([2, c, 5, 5], dtype=f)})
+
+
 def generate(w, runs):
     rng = random.Random(2)
     torch.manual_seed(2)
+    float32_cases(w, rng, runs)
     for _ in range(3 * runs):
         c = conv2d_config(rng)
         x = torch.randn([c['n'], c['cin']] + c['size'])

@@ -86,6 +86,11 @@ export const ELEMENTWISE: Record<string, OpFn> = {
 
 export const CONV: Record<string, OpFn> = {
   conv2d: (i, k) => dc.conv2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
+  matmul: (i) => dc.matmul(T(i, 'a'), T(i, 'b')),
+  batchNormEval: (i) => dc.batchNorm(T(i, 'x'), T(i, 'runningMean'), T(i, 'runningVar'), T(i, 'weight'), T(i, 'bias'), false),
+  relu6: unary(dc.relu6), hardswish: unary(dc.hardswish), hardsigmoid: unary(dc.hardsigmoid), relu: unary(dc.relu),
+  maxPool2d: (i) => dc.maxPool2d(T(i, 'x'), 3, { stride: 2, padding: 1 }),
+  adaptiveAvgPool2d: (i) => dc.adaptiveAvgPool2d(T(i, 'x'), 1),
   convTranspose2d: (i, k) => dc.convTranspose2d(T(i, 'x'), T(i, 'weight'), opt(i, 'bias'), k),
 };
 
