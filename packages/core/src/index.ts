@@ -33,12 +33,15 @@ export { sum, mean, variance, variance as var_, std, amax, amin, max, min, argma
 export { reshape, view, permute, transpose, t, expand, broadcastTo, narrow, slice, select, squeeze, unsqueeze, flatten, contiguous, clone, sumToShape } from './ops/views.js';
 export { matmul, mm, bmm, linear } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
-export { cat, stack, split, chunk, pad } from './ops/join.js';
+export { cat, stack, split, chunk, pad, type PadMode } from './ops/join.js';
 export { copyInto } from './ops/inplace.js';
 export { computeConv2dInfo, conv2d, convTranspose2d, type Conv2dInfo, type Conv2dOptions, type ConvTranspose2dOptions, type Pair } from './ops/conv.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions, type PoolWithIndices } from './ops/pool.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
+export { cumsum } from './ops/cumsum.js';
+export { interpolate, type InterpolateOptions } from './ops/interpolate.js';
+export { sort, topk, type SortOptions, type TopkOptions } from './ops/sort.js';
 export { dropout } from './ops/dropout.js';
-export { batchNorm, channelAffine, layerNorm, groupNorm, type ChannelActivation } from './ops/normalization.js';
+export { batchNorm, channelAffine, layerNorm, groupNorm, instanceNorm, type ChannelActivation } from './ops/normalization.js';
 export { adamStep_, sgdStep_ } from './ops/optim.js';
 export { crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropyWithLogits, type Reduction, type LossOptions, type SmoothL1LossOptions, type BCEWithLogitsOptions, type NLLLossOptions, type CrossEntropyOptions } from './ops/loss.js';

@@ -127,6 +127,18 @@ describe('gradients at the kinks are PyTorch\'s', () => {
     expect(at(dc.hardswish, [-3, 3, 0])).toEqual([-0.5, 1.5, 0.5]);
   });
 
+  it('elu: alpha at x = 0; softplus: the smooth branch\'s whole gradient where beta x = threshold (no tie split)', () => {
+    expect(at((x) => dc.elu(x, 2), [0, 1])).toEqual([2, 1]);
+    expect(at((x) => dc.elu(x, 0.5), [0])).toEqual([0.5]);
+    // beta x = threshold is on the smooth side in PyTorch: sigmoid(beta x), not 1 and not half of it.
+    const [g] = at((x) => dc.softplus(x, 2, 1), [0.5]);
+    expect(g).toBeCloseTo(1 / (1 + Math.exp(-1)), 14);
+    const [atThreshold, above] = at((x) => dc.softplus(x, 1, 20), [20, 21]);
+    expect(atThreshold).toBeCloseTo(1 / (1 + Math.exp(-20)), 14);
+    expect(atThreshold).toBeLessThan(1);
+    expect(above).toBe(1);
+  });
+
   it('values at and beyond the kinks; NaN propagates; huge inputs stay finite', () => {
     const x = tensor([-1e300, -3, 3, 6, 1e300, NaN], { dtype: 'float64' });
     expect(dc.relu6(x).toArray()).toEqual([0, 0, 3, 6, 6, NaN]);

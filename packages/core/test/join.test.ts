@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cat, chunk, pad, split, stack, tensor, type Tensor } from '../src/index.js';
+import { cat, chunk, pad, type PadMode, split, stack, tensor, type Tensor } from '../src/index.js';
 import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from './helpers/arbitraries.js';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -278,5 +278,75 @@ describe('pad', () => {
     expect(() => pad(x, [1])).toThrow(/pad: pad must list an even number of integers.*\[1\] for shape \[2, 3\]/);
     expect(() => pad(x, [1, 1, 1, 1, 1, 1])).toThrow(/pad: .*\[2, 3\]/);
     expect(() => pad(x, [-2, -2])).toThrow(/pad: cropping 4 from dim 1 of size 3 \(shape \[2, 3\]/);
+  });
+});
+
+/** Source index of a non-constant pad mode along one dim, the textbook way. */
+function padSource(mode: Exclude<PadMode, 'constant'>, i: number, n: number): number {
+  if (mode === 'replicate') return Math.min(Math.max(i, 0), n - 1);
+  if (mode === 'circular') return (i + n) % n;
+  return i < 0 ? -i : i >= n ? 2 * n - 2 - i : i;
+}
+
+/** An input of 2 to 4 dims and amounts for its last 1 to ndim-1 (at most 3) dims, valid for `mode`. */
+const padModeCaseArb = fc.constantFrom<Exclude<PadMode, 'constant'>>('reflect', 'replicate', 'circular').chain((mode) =>
+  shapeArb({ minDims: 2, maxDims: 4, minSize: 2, maxSize: 4 }).chain((shape) =>
+    fc.integer({ min: 1, max: Math.min(3, shape.length - 1) }).chain((dims) =>
+      fc.tuple(
+        fc.constant(mode),
+        inputArb(shape),
+        fc.tuple(...Array.from({ length: 2 * dims }, (_, j) => {
+          const n = shape[shape.length - 1 - (j >> 1)]!;
+          return fc.integer({ min: 0, max: mode === 'reflect' ? n - 1 : mode === 'circular' ? n : 3 });
+        })),
+      ),
+    ),
+  ),
+);
+
+describe('pad modes reflect, replicate, circular', () => {
+  it('match index arithmetic (mirror without the edge, repeat the edge, wrap around)', () => {
+    fc.assert(
+      fc.property(padModeCaseArb, ([mode, inp, pads]) => {
+        const x = inp.view();
+        const nd = x.ndim;
+        const before = x.shape.map((_, d) => (nd - 1 - d < pads.length / 2 ? pads[2 * (nd - 1 - d)]! : 0));
+        const after = x.shape.map((_, d) => (nd - 1 - d < pads.length / 2 ? pads[2 * (nd - 1 - d) + 1]! : 0));
+        const outShape = x.shape.map((s, d) => s + before[d]! + after[d]!);
+        const xv = x.dataSync();
+        const expected = Array.from({ length: numel(outShape) }, (_, k) => {
+          const idx = unravel(k, outShape).map((o, d) => padSource(mode, o - before[d]!, x.shape[d]!));
+          return xv[ravel(idx, x.shape)]!;
+        });
+        const y = pad(x, pads, mode);
+        expect(y.shape).toEqual(outShape);
+        expectClose(y.dataSync(), expected, 0, 0);
+      }),
+      runs(),
+    );
+  });
+
+  it('pass gradcheck and gradgradcheck', () => {
+    fc.assert(
+      fc.property(padModeCaseArb, ([mode, inp, pads]) => {
+        checkGradients((l) => pad(inp.view(l), pads, mode), [inp.leaf], { second: true });
+      }),
+      runs(),
+    );
+  });
+
+  it('hand-checked examples; unknown modes and out-of-range amounts are refused', () => {
+    const x = tensor([[1, 2, 3]], { dtype: 'float64' });
+    expect(pad(x, [2, 1], 'reflect').toArray()).toEqual([[3, 2, 1, 2, 3, 2]]);
+    expect(pad(x, [2, 1], 'replicate').toArray()).toEqual([[1, 1, 1, 2, 3, 3]]);
+    expect(pad(x, [2, 1], 'circular').toArray()).toEqual([[2, 3, 1, 2, 3, 1]]);
+    expect(pad(x, [1, 0], 'constant', 7).toArray()).toEqual([[7, 1, 2, 3]]);
+    // The reported bug: an unknown mode used to fill with NaN.
+    expect(() => pad(x, [1, 1], 'mirror' as PadMode)).toThrow(/pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular'.*"mirror"/);
+    expect(() => pad(x, [3, 0], 'reflect')).toThrow(/pad: mode 'reflect' needs each amount smaller than the dim \(3\), got 3 and 0 for dim 1 of shape \[1, 3\]/);
+    expect(() => pad(x, [4, 0], 'circular')).toThrow(/at most the dim \(3\)/);
+    expect(() => pad(x, [-1, 0], 'replicate')).toThrow(/non-negative/);
+    expect(() => pad(tensor([1, 2, 3]), [1, 1], 'reflect')).toThrow(/one more dim/);
+    expect(() => pad(x, [1, 1], 'reflect', 2)).toThrow(/value is only used by mode 'constant'/);
   });
 });

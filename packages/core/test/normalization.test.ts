@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchNorm, grad, groupNorm, layerNorm, ones, tensor, type Tensor, zeros } from '../src/index.js';
+import { batchNorm, grad, groupNorm, instanceNorm, layerNorm, ones, tensor, type Tensor, zeros } from '../src/index.js';
 import { checkGradients, expectClose, type Input, inputArb, runs } from './helpers/arbitraries.js';
 
 /** [N, C, ...spatial]: batch 1-3, channels 1-6, 0-2 spatial dims of 1-4. */
@@ -320,5 +320,59 @@ describe('groupNorm', () => {
     expect(() => groupNorm(zeros([6]), 3)).toThrow(/groupNorm: expects x of shape \[N, C, \.\.\.\].*got \[6\]/);
     expect(() => groupNorm(zeros([1, 4]), 4)).toThrow(/groupNorm: expected more than 1 value per group.*\[1, 4\].*numGroups=4/);
     expect(() => groupNorm(zeros([2, 4]), 4)).not.toThrow();
+  });
+});
+
+describe('instanceNorm', () => {
+  /** x [N, C, ...spatial] with at least 2 spatial elements, and per-channel tensors. */
+  const caseArb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 }))
+    .filter(([, , sp]) => sp.reduce((a, b) => a * b, 1) > 1)
+    .chain(([n, c, sp]) => fc.tuple(inputArb([n, c, ...sp]), inputArb([c]), inputArb([c])));
+
+  it('standardises each sample\'s channel over its own positions, then weight and bias', () => {
+    fc.assert(
+      fc.property(caseArb, ([xi, wi, bi]) => {
+        const x = xi.view();
+        const [n, c] = x.shape as [number, number];
+        const per = x.numel() / (n * c);
+        const xv = x.dataSync();
+        const [wv, bv] = [wi.view().dataSync(), bi.view().dataSync()];
+        const expected = Array.from(xv, (_, k) => {
+          const start = Math.floor(k / per) * per;
+          const group = Array.from(xv.subarray(start, start + per));
+          const m = group.reduce((a, b) => a + b, 0) / per;
+          const v = group.reduce((a, b) => a + (b - m) ** 2, 0) / per;
+          const ch = Math.floor(k / per) % c;
+          return ((xv[k]! - m) / Math.sqrt(v + 1e-5)) * wv[ch]! + bv[ch]!;
+        });
+        expectClose(instanceNorm(x, null, null, wi.view(), bi.view()).dataSync(), expected, 1e-10, 1e-10);
+      }),
+      runs(),
+    );
+  });
+
+  it('passes gradcheck and gradgradcheck (x, weight, bias)', () => {
+    fc.assert(
+      fc.property(caseArb, ([xi, wi, bi]) => {
+        checkGradients((x, w, b) => instanceNorm(xi.view(x), null, null, wi.view(w), bi.view(b)), [xi.leaf, wi.leaf, bi.leaf], { second: true });
+      }),
+      runs(0.5),
+    );
+  });
+
+  it('moves running statistics towards the batch mean of the instance statistics; eval uses them', () => {
+    const x = tensor([[[1, 3]], [[2, 6]]], { dtype: 'float64' }); // [N=2, C=1, 2]
+    const rm = zeros([1], { dtype: 'float64' });
+    const rv = ones([1], { dtype: 'float64' });
+    instanceNorm(x, rm, rv, null, null, true, 0.5);
+    // Instance means 2 and 4 (mean 3); unbiased variances 2 and 8 (mean 5).
+    expect(Array.from(rm.dataSync())).toEqual([1.5]);
+    expect(Array.from(rv.dataSync())).toEqual([3]);
+    const y = instanceNorm(x, rm, rv, null, null, false);
+    expectClose(y.dataSync(), [1, 3, 2, 6].map((v) => (v - 1.5) / Math.sqrt(3 + 1e-5)), 1e-14, 1e-14);
+    expect(() => instanceNorm(tensor([[1, 2]]))).toThrow(/instanceNorm: expects x of shape \[N, C, ...\] with at least one spatial dim, got \[1, 2\]/);
+    expect(() => instanceNorm(zeros([2, 3, 1]))).toThrow(/instanceNorm: expected more than 1 spatial element/);
+    expect(() => instanceNorm(zeros([2, 3, 2]), null, null, null, null, false)).toThrow(/runningMean and runningVar must be given/);
+    expect(() => instanceNorm(zeros([2, 3, 2]), zeros([2]))).toThrow(/instanceNorm: runningMean/);
   });
 });

@@ -204,6 +204,15 @@ describe('variance and std', () => {
       runs(),
     );
   });
+
+  it('std: the gradient is 0 where the spread is 0 (PyTorch), not NaN; elsewhere unchanged', () => {
+    const x = tensor([[2.5, 2.5], [1, 3]], { dtype: 'float64', requiresGrad: true });
+    const [g] = grad(std(x, 1, { unbiased: false }).sum(), x);
+    // Row 0 has no spread; row 1: (x - mean) / (n std) = [-1, 1] / (2 * 1).
+    expect(Array.from(g!.dataSync())).toEqual([0, 0, -0.5, 0.5]);
+    const one = tensor([4], { dtype: 'float64', requiresGrad: true });
+    expect(grad(std(one, 0, { unbiased: false }), one)[0]!.toArray()).toEqual([0]);
+  });
 });
 
 describe('amax, amin, max and min', () => {

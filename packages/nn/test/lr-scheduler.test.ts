@@ -7,7 +7,7 @@ import { tensor, type Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
-import { CosineAnnealingLR, LinearLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
+import { Adam, ConstantLR, OneCycleLR, ReduceLROnPlateau, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
 
 const param = (): Tensor => tensor([1], { dtype: 'float64' }).detach().requiresGrad_();
 const sgd = (...lrs: number[]): SGD => new SGD(lrs.map((lr) => ({ params: [param()], lr })));
@@ -284,5 +284,97 @@ describe('stateDict / loadStateDict', () => {
     broken.schedulers[1]!.gamma = -1;
     expect(() => seq.loadStateDict(broken)).toThrow('StepLR.loadStateDict: invalid gamma');
     expect(JSON.stringify(seq.stateDict())).toBe(before);
+  });
+});
+
+describe('ExponentialLR, ConstantLR, PolynomialLR, LambdaLR, CosineAnnealingWarmRestarts', () => {
+  it('ExponentialLR(0.5) from lr 1: 1, 0.5, 0.25...', () => {
+    expect(lrs(new ExponentialLR(sgd(1), 0.5), 4)).toEqual([1, 0.5, 0.25, 0.125, 0.0625]);
+  });
+
+  it("ConstantLR, PyTorch's example: lr 0.05, factor 0.5, totalIters 4", () => {
+    expect(lrs(new ConstantLR(sgd(0.05), { factor: 0.5, totalIters: 4 }), 5)).toEqual([0.025, 0.025, 0.025, 0.025, 0.05, 0.05]);
+  });
+
+  it("PolynomialLR, PyTorch's example: lr 0.001, totalIters 4, power 1", () => {
+    expectClose(lrs(new PolynomialLR(sgd(0.001), { totalIters: 4 }), 5), [0.001, 0.00075, 0.0005, 0.00025, 0, 0], 1e-15, 1e-18);
+    expectClose(lrs(new PolynomialLR(sgd(1), { totalIters: 2, power: 2 }), 2), [1, 0.25, 0], 1e-15, 0);
+  });
+
+  it('LambdaLR: one function for all groups, or one per group', () => {
+    expect(lrs(new LambdaLR(sgd(2), (e) => 1 / (e + 1)), 3)).toEqual([2, 1, 2 / 3, 0.5]);
+    const s = new LambdaLR(sgd(1, 10), [(e) => e + 1, (e) => 0.5 ** e]);
+    s.step();
+    expect(s.getLastLr()).toEqual([2, 5]);
+    expect(() => new LambdaLR(sgd(1, 2), [(e) => e])).toThrow(/LambdaLR: lrLambda must be a function or an array of 2 functions/);
+    expect(() => new LambdaLR(sgd(1), () => Number.NaN)).toThrow(/LambdaLR: lrLambda of group 0 returned NaN at epoch 0/);
+  });
+
+  it('CosineAnnealingWarmRestarts: restarts after t0, then after t0 * tMult, ...', () => {
+    const got = lrs(new CosineAnnealingWarmRestarts(sgd(1), 2, { tMult: 2 }), 8);
+    // Periods of 2, 4, 8 epochs: positions 0 1 | 0 1 2 3 | 0 1 2.
+    const cos = (t: number, T: number) => (1 + Math.cos((Math.PI * t) / T)) / 2;
+    expectClose(got, [cos(0, 2), cos(1, 2), cos(0, 4), cos(1, 4), cos(2, 4), cos(3, 4), cos(0, 8), cos(1, 8), cos(2, 8)], 1e-15, 1e-16);
+    const flat = lrs(new CosineAnnealingWarmRestarts(sgd(1), 3, { etaMin: 0.1 }), 6);
+    expectClose(flat.slice(3, 6), flat.slice(0, 3), 1e-15, 0);
+    expect(flat[0]).toBe(1);
+    expect(() => new CosineAnnealingWarmRestarts(sgd(1), 2, { tMult: 1.5 })).toThrow(/CosineAnnealingWarmRestarts.*tMult/);
+  });
+
+  it('refuse bad hyperparameters, naming the scheduler', () => {
+    expect(() => new ExponentialLR(sgd(1), -1)).toThrow(/ExponentialLR.*gamma/);
+    expect(() => new ConstantLR(sgd(1), { factor: 2 })).toThrow(/ConstantLR.*factor/);
+    expect(() => new PolynomialLR(sgd(1), { totalIters: 0 })).toThrow(/PolynomialLR.*totalIters/);
+  });
+});
+
+describe('OneCycleLR', () => {
+  it('linear, two phases: maxLr/div up to maxLr over pctStart of the steps, then down to start/finalDiv; momentum the other way', () => {
+    const s = new OneCycleLR(new SGD([param()], { lr: 123 }), 1, 10, { annealStrategy: 'linear', pctStart: 0.3, divFactor: 10, finalDivFactor: 100 });
+    const got = lrs(s, 9);
+    // Phase 1 ends at step 0.3 * 10 - 1 = 2: 0.1 -> 1; phase 2 from step 2 to 9: 1 -> 0.001.
+    const want = [0.1, 0.55, 1, ...[1, 2, 3, 4, 5, 6, 7].map((k) => 1 + ((0.001 - 1) * k) / 7)];
+    expectClose(got, want, 1e-12, 1e-15);
+    expect(s.optimizer.paramGroups[0]!.initialLr).toBe(0.1);
+    // Back at maxMomentum at the last step (9); step 10 is allowed, as in PyTorch, step 11 is not.
+    expectClose([(s.optimizer.paramGroups[0] as unknown as { momentum: number }).momentum], [0.95], 1e-12, 0);
+    s.step();
+    expect(() => s.step()).toThrow(/OneCycleLR: stepped 11 times, more than totalSteps \(10\)/);
+  });
+
+  it('drives Adam\'s beta1 and refuses bad options', () => {
+    const adam = new Adam([param()], { lr: 1 });
+    const s = new OneCycleLR(adam, 0.5, 4, { cycleMomentum: true });
+    expect(adam.paramGroups[0]!.betas[0]).toBe(0.95);
+    s.step();
+    expect(adam.paramGroups[0]!.betas[0]).toBeLessThan(0.95);
+    expect(adam.paramGroups[0]!.betas[1]).toBe(0.999);
+    expect(() => new OneCycleLR(sgd(1), 1, 0)).toThrow(/OneCycleLR.*totalSteps/);
+    expect(() => new OneCycleLR(sgd(1, 2), [1], 5)).toThrow(/OneCycleLR: maxLr must be a positive number or one per parameter group \(2\)/);
+    expect(() => new OneCycleLR(sgd(1), 1, 5, { annealStrategy: 'step' as 'cos' })).toThrow(/annealStrategy must be 'cos' or 'linear'/);
+  });
+});
+
+describe('ReduceLROnPlateau', () => {
+  it('cuts after more than patience epochs without improvement, then waits out the cooldown', () => {
+    const s = new ReduceLROnPlateau(sgd(1), { patience: 1, factor: 0.5, cooldown: 1 });
+    const seen = [5, 4, 4, 4, 4, 4, 4].map((m) => {
+      s.step(m);
+      return s.getLastLr()[0];
+    });
+    // Bad epochs: 3rd (1), 4th (2 > 1: cut, cooldown 1), 5th (cooldown), 6th (1), 7th (2: cut).
+    expect(seen).toEqual([1, 1, 1, 0.5, 0.5, 0.5, 0.25]);
+  });
+
+  it('mode max, absolute threshold, a floor per group; refuses bad options', () => {
+    const s = new ReduceLROnPlateau(sgd(1, 0.1), { mode: 'max', threshold: 1, thresholdMode: 'abs', patience: 0, minLr: [0.2, 0] });
+    s.step(1);
+    s.step(1.5); // not better by 1: a bad epoch, cut
+    expect(s.getLastLr()).toEqual([0.2, 0.010000000000000002]);
+    s.step(3);
+    expect(s.best).toBe(3);
+    expect(() => new ReduceLROnPlateau(sgd(1), { factor: 1 })).toThrow(/ReduceLROnPlateau: factor must be a number in \[0, 1\), got 1/);
+    expect(() => new ReduceLROnPlateau(sgd(1), { mode: 'up' as 'min' })).toThrow(/mode must be 'min' or 'max'/);
+    expect(() => s.step(Number.NaN)).toThrow(/ReduceLROnPlateau.step: metric must be a number/);
   });
 });

@@ -19,7 +19,10 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   checkTensor('elu', 'x', x);
   checkFloating('elu', 'x', x);
   // expm1 of min(x, 0), so the branch where() discards cannot overflow and poison the gradient.
-  return where(x.gt(0), x, expm1(minimum(x, 0)).mul(alpha));
+  // The min is a where(), not minimum(): minimum splits the gradient at the tie x = 0, which
+  // would give alpha / 2 there instead of PyTorch's alpha.
+  const positive = x.gt(0);
+  return where(positive, x, expm1(where(positive, 0, x)).mul(alpha));
 }
 
 /** Gaussian error linear unit: x * Phi(x), exact (erf) or with PyTorch's tanh approximation. */
@@ -39,7 +42,10 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   checkTensor('softplus', 'x', x);
   checkFloating('softplus', 'x', x);
   const bx = x.mul(beta);
-  return where(bx.gt(threshold), x, log1p(exp(minimum(bx, threshold))).div(beta));
+  // min(bx, threshold) as a where(), so beta * x = threshold (which takes the smooth branch, as
+  // in PyTorch) gets the whole gradient; minimum() would split it at that tie.
+  const linear = bx.gt(threshold);
+  return where(linear, x, log1p(exp(where(linear, threshold, bx))).div(beta));
 }
 
 /** Limits values to [min, max]; the gradient passes where min <= x <= max, else goes to the bound. */

@@ -6,7 +6,8 @@ import { promoteTypes } from '../dtype.js';
 import { fmt, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { cast } from './cast.js';
-import { full } from './creation.js';
+import { full, tensor } from './creation.js';
+import { indexSelect } from './indexing.js';
 import { narrow, unsqueeze } from './views.js';
 import { checkTensor, commonBackend } from './util.js';
 
@@ -87,15 +88,40 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
 }
 
+/** How {@link pad} fills the new border, as `torch.nn.functional.pad`'s `mode`. */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+const PAD_MODES: readonly PadMode[] = ['constant', 'reflect', 'replicate', 'circular'];
+
 /**
- * Constant padding, `torch.nn.functional.pad` style: `pad` lists (before, after) pairs starting
- * from the last dim. Negative amounts crop.
+ * Padding, `torch.nn.functional.pad` style: `pad` lists (before, after) pairs starting from the
+ * last dim. The third argument is the mode ('constant' by default) or, for constant padding,
+ * the fill value: `pad(x, [1, 1])`, `pad(x, [1, 1], 2.5)`, `pad(x, [1, 1], 'constant', 2.5)`,
+ * `pad(x, [1, 1, 2, 0], 'reflect')`.
+ *
+ * - 'constant' fills with `value`; negative amounts crop.
+ * - 'reflect' mirrors without repeating the edge ([a b c] -> [c b | a b c | b a]; each amount
+ *   must be smaller than the dim), 'replicate' repeats the edge, 'circular' wraps around (each
+ *   amount at most the dim). These pad at most the last 3 dims, and the input needs one more
+ *   dim than is padded (a batch or channel dim), as in PyTorch. Their gradients add up the
+ *   border's gradient into the elements it copies.
  */
-export function pad(x: Tensor, pad: readonly number[], value = 0): Tensor {
+export function pad(x: Tensor, pad: readonly number[], modeOrValue: PadMode | number = 'constant', value = 0): Tensor {
   checkTensor('pad', 'x', x);
   if (!Array.isArray(pad) || pad.length % 2 !== 0 || pad.length / 2 > x.ndim || !pad.every(Number.isInteger)) {
     throw new Error(`pad: pad must list an even number of integers, at most 2 per dim, got ${JSON.stringify(pad)} for shape ${fmt(x.shape)}`);
   }
+  if (typeof modeOrValue === 'number') return padConstant(x, pad, modeOrValue);
+  if (!PAD_MODES.includes(modeOrValue)) {
+    throw new Error(`pad: mode must be one of ${PAD_MODES.map((m) => `'${m}'`).join(', ')} (or a fill value), got ${JSON.stringify(modeOrValue)}`);
+  }
+  if (typeof value !== 'number') throw new Error(`pad: value must be a number, got ${JSON.stringify(value)}`);
+  if (modeOrValue === 'constant') return padConstant(x, pad, value);
+  if (value !== 0) throw new Error(`pad: value is only used by mode 'constant', got value=${value} with mode '${modeOrValue}'`);
+  return padByIndex(x, pad, modeOrValue);
+}
+
+function padConstant(x: Tensor, pad: readonly number[], value: number): Tensor {
   const before = new Array<number>(x.ndim).fill(0);
   const after = new Array<number>(x.ndim).fill(0);
   for (let i = 0; i < pad.length / 2; i++) {
@@ -115,4 +141,38 @@ export function pad(x: Tensor, pad: readonly number[], value = 0): Tensor {
   const out = full(shape, value, { dtype: y.dtype, backend: y.backend.name });
   runKernel(out.backend, 'Assign', noGrad(() => inner(out)), y);
   return record('pad', out, [y], (g) => [inner(g)]);
+}
+
+/** The source position of output position `i` (in [-before, n + after)) along one dim. */
+function sourceIndex(mode: Exclude<PadMode, 'constant'>, i: number, n: number): number {
+  if (i >= 0 && i < n) return i;
+  if (mode === 'replicate') return i < 0 ? 0 : n - 1;
+  if (mode === 'circular') return ((i % n) + n) % n;
+  return i < 0 ? -i : 2 * (n - 1) - i; // reflect
+}
+
+/**
+ * reflect / replicate / circular: along each padded dim, an indexSelect of the source positions,
+ * so the gradient (indexSelect's, a scatter-add) sums the copies back and stays an op.
+ */
+function padByIndex(x: Tensor, pad: readonly number[], mode: Exclude<PadMode, 'constant'>): Tensor {
+  const dims = pad.length / 2;
+  if (dims > 3 || x.ndim < dims + 1) {
+    throw new Error(`pad: mode '${mode}' pads the last 1 to 3 dims of an input with one more dim (batch or channel), got pad ${JSON.stringify(pad)} for shape ${fmt(x.shape)}`);
+  }
+  let y = x;
+  for (let i = 0; i < dims; i++) {
+    const d = x.ndim - 1 - i;
+    const [lo, hi] = [pad[2 * i]!, pad[2 * i + 1]!];
+    const n = x.shape[d]!;
+    const limit = mode === 'reflect' ? n - 1 : mode === 'circular' ? n : Infinity;
+    if (lo < 0 || hi < 0 || lo > limit || hi > limit || n === 0) {
+      const rule = mode === 'reflect' ? `smaller than the dim (${n})` : mode === 'circular' ? `at most the dim (${n})` : 'non-negative';
+      throw new Error(`pad: mode '${mode}' needs each amount ${rule}, got ${lo} and ${hi} for dim ${d} of shape ${fmt(x.shape)}`);
+    }
+    if (lo === 0 && hi === 0) continue;
+    const index = Array.from({ length: lo + n + hi }, (_, j) => sourceIndex(mode, j - lo, n));
+    y = indexSelect(y, d, tensor(Int32Array.from(index), { backend: x.backend.name }));
+  }
+  return y;
 }

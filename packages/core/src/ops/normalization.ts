@@ -246,3 +246,44 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
   const grouped = x.reshape([n, numGroups, perGroup]);
   return affine(standardize(grouped, [2], eps).y.reshape(x.shape), w, b);
 }
+
+/**
+ * Instance normalisation (`torch.nn.functional.instance_norm`): each sample's channel is
+ * standardised over its own spatial positions, x [N, C, ...] with at least one spatial dim.
+ * With `useInputStats` (default) the instance statistics are used, and running statistics, when
+ * given, move towards their mean over the batch by `momentum`; without it the running
+ * statistics are used, as batchNorm's eval mode.
+ *
+ * As in PyTorch it is batchNorm over x viewed as [1, N * C, ...], with the per-channel tensors
+ * repeated N times (the repeats are averaged back into the running statistics).
+ */
+export function instanceNorm(
+  x: Tensor,
+  runningMean: Tensor | null = null,
+  runningVar: Tensor | null = null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  useInputStats = true,
+  momentum = 0.1,
+  eps = 1e-5,
+): Tensor {
+  const op = 'instanceNorm';
+  checkTensor(op, 'x', x);
+  checkFloating(op, 'x', x);
+  if (x.ndim < 3) throw new Error(`${op}: expects x of shape [N, C, ...] with at least one spatial dim, got ${fmt(x.shape)}`);
+  const [n, c] = x.shape as [number, number];
+  [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]].forEach(([name, t]) => perChannel(op, name as string, t as Tensor | null, x));
+  if (useInputStats && sizeOf(x.shape.slice(2)) <= 1) {
+    throw new Error(`${op}: expected more than 1 spatial element when using input statistics, got x of shape ${fmt(x.shape)}`);
+  }
+  if (!useInputStats && (!runningMean || !runningVar)) throw new Error(`${op}: runningMean and runningVar must be given when useInputStats is false`);
+  // [C] -> [N * C], sample-major like x's reshape. The running statistics' repeats are copies
+  // (a reshape of the expansion can be a stride-0 view), so batchNorm's update lands in them.
+  const repeat = (t: Tensor | null) => (t ? t.unsqueeze(0).expand([n, c]).reshape([n * c]) : null);
+  const rm = noGrad(() => repeat(runningMean)?.clone() ?? null);
+  const rv = noGrad(() => repeat(runningVar)?.clone() ?? null);
+  const y = batchNorm(x.reshape([1, n * c, ...x.shape.slice(2)]), rm, rv, repeat(weight), repeat(bias), useInputStats, momentum, eps);
+  if (useInputStats && runningMean && rm) noGrad(() => runningMean.copy_(mean(rm.reshape([n, c]), 0)));
+  if (useInputStats && runningVar && rv) noGrad(() => runningVar.copy_(mean(rv.reshape([n, c]), 0)));
+  return y.reshape(x.shape);
+}

@@ -1,6 +1,7 @@
 /** Reductions. Each takes `dim` (a number, a list, negatives allowed; all dims if omitted) and `keepdim`. */
 import type { ReduceKernelName } from '../backend/backend.js';
 import { runKernel } from '../backend/registry.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/record.js';
 import { isFloating } from '../dtype.js';
 import { fmt, normalizeDim, normalizeDims, sizeOf } from '../shape.js';
@@ -79,9 +80,16 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   return sum(centered.mul(centered), axes, opts.keepdim ?? false).div(Math.max(0, n - correction));
 }
 
-/** Standard deviation: the square root of {@link variance}. */
+/**
+ * Standard deviation: the square root of {@link variance}. Where the spread is 0 the gradient
+ * is 0, as PyTorch's (sqrt's 1 / (2 std) would be infinite there, and times the variance's
+ * zero gradient give NaN).
+ */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
-  return variance(x, dim, opts).sqrt();
+  const v = variance(x, dim, opts);
+  // y gets this node as its gradFn, so the gradient below (written with y) differentiates again.
+  const y = noGrad(() => v.sqrt());
+  return record('std', y, [v], (g) => [where(y.eq(0), 0, g.div(y.mul(2)))]);
 }
 
 /** Shared by amax/amin: the gradient is split evenly among tied extremes, as in PyTorch. */

@@ -1,4 +1,4 @@
-import { hardsigmoid, hardswish, relu6, silu, type Tensor } from '@dynconv/core';
+import { elu, gelu, hardsigmoid, hardswish, leakyRelu, logSoftmax, relu6, silu, softmax, softplus, type Tensor } from '@dynconv/core';
 import { Module } from '../module.js';
 
 /** max(x, 0). */
@@ -39,5 +39,101 @@ export class Sigmoid extends Module {
 export class SiLU extends Module {
   forward(x: Tensor): Tensor {
     return silu(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+
+/** x * Phi(x), exact or with the tanh approximation (`torch.nn.GELU`). */
+export class GELU extends Module {
+  constructor(readonly opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return gelu(x, this.opts.approximate ?? 'none');
+  }
+
+  override extraRepr(): string {
+    return `approximate='${this.opts.approximate ?? 'none'}'`;
+  }
+}
+
+/** x for x > 0, else alpha * (exp(x) - 1) (`torch.nn.ELU`). */
+export class ELU extends Module {
+  constructor(readonly opts: { alpha?: number } = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return elu(x, this.opts.alpha ?? 1);
+  }
+
+  override extraRepr(): string {
+    return `alpha=${this.opts.alpha ?? 1}`;
+  }
+}
+
+/** x for x > 0, else negativeSlope * x (`torch.nn.LeakyReLU`). */
+export class LeakyReLU extends Module {
+  constructor(readonly opts: { negativeSlope?: number } = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, this.opts.negativeSlope ?? 0.01);
+  }
+
+  override extraRepr(): string {
+    return `negative_slope=${this.opts.negativeSlope ?? 0.01}`;
+  }
+}
+
+/** log(1 + exp(beta x)) / beta, linear above threshold (`torch.nn.Softplus`). */
+export class Softplus extends Module {
+  constructor(readonly opts: { beta?: number; threshold?: number } = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return softplus(x, this.opts.beta ?? 1, this.opts.threshold ?? 20);
+  }
+
+  override extraRepr(): string {
+    return `beta=${this.opts.beta ?? 1}, threshold=${this.opts.threshold ?? 20}`;
+  }
+}
+
+/** Softmax along `dim` (`torch.nn.Softmax`; dynconv needs the dim, as PyTorch recommends). */
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** Log-softmax along `dim` (`torch.nn.LogSoftmax`). */
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
   }
 }

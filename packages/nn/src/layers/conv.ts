@@ -1,4 +1,4 @@
-import { channelAffine, conv2d, type Pair, relu, relu6, type Tensor, zeros } from '@dynconv/core';
+import { channelAffine, conv2d, convTranspose2d, type Pair, relu, relu6, type Tensor, zeros } from '@dynconv/core';
 import { defaultLayerInit } from '../init.js';
 import { Module } from '../module.js';
 import { type LayerOptions, tuple } from './options.js';
@@ -57,6 +57,55 @@ export class Conv2d extends Module {
     if (groups !== 1) s += `, groups=${groups}`;
     if (!this.bias) s += ', bias=False';
     if (this.opts.activation) s += `, activation=${this.opts.activation}`;
+    return s;
+  }
+}
+
+/** Options of {@link ConvTranspose2d}. */
+export interface ConvTranspose2dLayerOptions extends LayerOptions {
+  stride?: Pair;
+  padding?: Pair;
+  outputPadding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+}
+
+/**
+ * Transposed 2-D convolution with a weight [in, out / groups, kh, kw] and an optional bias [out]
+ * (`torch.nn.ConvTranspose2d`, with its initialisation: the fan-in is weight.shape[1] * kh * kw).
+ */
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly kernelSize: [number, number];
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, readonly opts: ConvTranspose2dLayerOptions = {}) {
+    super();
+    const groups = opts.groups ?? 1;
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`ConvTranspose2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+    }
+    this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
+    const t = { dtype: opts.dtype, backend: opts.backend };
+    this.weight = this.param('weight', zeros([inChannels, outChannels / groups, ...this.kernelSize], t));
+    this.bias = this.param('bias', opts.bias === false ? null : zeros([outChannels], t));
+    defaultLayerInit(this.weight, this.bias, opts);
+  }
+
+  forward(x: Tensor): Tensor {
+    const { stride, padding, outputPadding, dilation, groups } = this.opts;
+    return convTranspose2d(x, this.weight, this.bias, { stride, padding, outputPadding, dilation, groups });
+  }
+
+  override extraRepr(): string {
+    const { stride = 1, padding = 0, outputPadding = 0, dilation = 1, groups = 1 } = this.opts;
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${tuple(this.kernelSize)}, stride=${tuple(stride)}`;
+    if (padding !== 0) s += `, padding=${tuple(padding)}`;
+    if (outputPadding !== 0) s += `, output_padding=${tuple(outputPadding)}`;
+    if (dilation !== 1) s += `, dilation=${tuple(dilation)}`;
+    if (groups !== 1) s += `, groups=${groups}`;
+    if (!this.bias) s += ', bias=False';
     return s;
   }
 }

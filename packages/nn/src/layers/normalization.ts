@@ -1,4 +1,4 @@
-import { batchNorm, layerNorm, ones, type Tensor, tensor, zeros } from '@dynconv/core';
+import { batchNorm, groupNorm, layerNorm, ones, type Tensor, tensor, zeros } from '@dynconv/core';
 import { Module } from '../module.js';
 import type { LayerOptions } from './options.js';
 
@@ -14,10 +14,11 @@ export interface BatchNormOptions extends LayerOptions {
 }
 
 /**
- * Batch normalisation over [N, C, H, W]: batch statistics while training (updating the running
- * ones), running statistics in eval mode. State-dict keys are PyTorch's.
+ * What BatchNorm1d and BatchNorm2d share: batch statistics while training (updating the running
+ * ones), running statistics in eval mode. State-dict keys are PyTorch's. The subclasses differ
+ * only in the input shapes they accept.
  */
-export class BatchNorm2d extends Module {
+export abstract class BatchNorm extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
@@ -40,8 +41,11 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = this.buffer('num_batches_tracked', track ? tensor(0, { dtype: 'int32', backend: opts.backend }) : null);
   }
 
+  /** Throws unless x has a shape this layer normalises. */
+  protected abstract checkInput(x: Tensor): void;
+
   forward(x: Tensor): Tensor {
-    if (x.ndim !== 4) throw new Error(`BatchNorm2d: expects input of shape [N, C, H, W], got [${x.shape.join(', ')}]`);
+    this.checkInput(x);
     let momentum = this.momentum ?? 0;
     const useBatchStats = this.training || !this.runningMean;
     if (this.training && this.numBatchesTracked) {
@@ -54,6 +58,54 @@ export class BatchNorm2d extends Module {
 
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.weight !== null}, track_running_stats=${this.runningMean !== null}`;
+  }
+}
+
+/** Batch normalisation over [N, C, H, W] (`torch.nn.BatchNorm2d`). */
+export class BatchNorm2d extends BatchNorm {
+  protected checkInput(x: Tensor): void {
+    if (x.ndim !== 4) throw new Error(`BatchNorm2d: expects input of shape [N, C, H, W], got [${x.shape.join(', ')}]`);
+  }
+}
+
+/** Batch normalisation over [N, C] or [N, C, L] (`torch.nn.BatchNorm1d`). */
+export class BatchNorm1d extends BatchNorm {
+  protected checkInput(x: Tensor): void {
+    if (x.ndim !== 2 && x.ndim !== 3) throw new Error(`BatchNorm1d: expects input of shape [N, C] or [N, C, L], got [${x.shape.join(', ')}]`);
+  }
+}
+
+/** Options of {@link GroupNorm}. */
+export interface GroupNormOptions extends LayerOptions {
+  eps?: number;
+  /** Learnable per-channel scale and shift (default true). */
+  affine?: boolean;
+}
+
+/** Group normalisation: channels in `numGroups` groups, each standardised per sample (`torch.nn.GroupNorm`). */
+export class GroupNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly eps: number;
+
+  constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormOptions = {}) {
+    super();
+    if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0) {
+      throw new Error(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    }
+    const t = { dtype: opts.dtype, backend: opts.backend };
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.affine ?? true;
+    this.weight = this.param('weight', affine ? ones([numChannels], t) : null);
+    this.bias = this.param('bias', affine ? zeros([numChannels], t) : null);
+  }
+
+  forward(x: Tensor): Tensor {
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { adaptiveAvgPool2d, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, type Pair, type Tensor } from '@dynconv/core';
+import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, type AvgPool2dOptions, interpolate, type InterpolateOptions, maxPool2d, type MaxPool2dOptions, type Pair, type Tensor } from '@dynconv/core';
 import { Module } from '../module.js';
 import { tuple } from './options.js';
 
@@ -44,5 +44,36 @@ export class AdaptiveAvgPool2d extends Module {
 
   override extraRepr(): string {
     return `output_size=${typeof this.outputSize === 'number' ? this.outputSize : `(${this.outputSize.join(', ')})`}`;
+  }
+}
+
+/** Max pooling to a fixed output size (`torch.nn.AdaptiveMaxPool2d`, without returnIndices). */
+export class AdaptiveMaxPool2d extends Module {
+  constructor(readonly outputSize: number | readonly (number | null)[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return adaptiveMaxPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${typeof this.outputSize === 'number' ? this.outputSize : `(${this.outputSize.join(', ')})`}`;
+  }
+}
+
+/** Resizing by {@link interpolate}: nearest or bilinear, to a size or by a factor (`torch.nn.Upsample`). */
+export class Upsample extends Module {
+  constructor(readonly opts: InterpolateOptions) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return interpolate(x, this.opts);
+  }
+
+  override extraRepr(): string {
+    const { size, scaleFactor, mode = 'nearest' } = this.opts;
+    return `${size !== undefined ? `size=${JSON.stringify(size)}` : `scale_factor=${JSON.stringify(scaleFactor)}`}, mode='${mode}'`;
   }
 }

@@ -11,4 +11,11 @@ export { MultiStepLR, type MultiStepLROptions } from './schedulers/multi-step-lr
 export { CosineAnnealingLR, type CosineAnnealingLROptions } from './schedulers/cosine-annealing-lr.js';
 export { LinearLR, type LinearLROptions } from './schedulers/linear-lr.js';
 export { SequentialLR } from './schedulers/sequential-lr.js';
+export { ExponentialLR } from './schedulers/exponential-lr.js';
+export { ConstantLR, type ConstantLROptions } from './schedulers/constant-lr.js';
+export { PolynomialLR, type PolynomialLROptions } from './schedulers/polynomial-lr.js';
+export { LambdaLR, type LrLambda } from './schedulers/lambda-lr.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './schedulers/reduce-lr-on-plateau.js';
+export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle-lr.js';
+export { CosineAnnealingWarmRestarts, type CosineAnnealingWarmRestartsOptions } from './schedulers/cosine-annealing-warm-restarts.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
