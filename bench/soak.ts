@@ -5,6 +5,12 @@
  * (device memory). A leak shows as growth after the warm-up; the figure reported is the growth
  * from step --from (default 1,000) to the end. Not part of CI (minutes to hours).
  *
+ * Like tools/train/run.ts it yields to the event loop after every step: storage whose tensors
+ * were dropped without dispose() (views, values kept past a tidy) comes back only through a
+ * FinalizationRegistry callback, and those callbacks never run in a loop that never yields, so
+ * a fully synchronous loop shows growth that is not a leak of the framework (see
+ * docs/architecture.md, section 5).
+ *
  *   pnpm bench:soak [--steps N] [--batch-size N] [--backend cpu|gpu] [--sample-every N] [--from N]
  */
 import { parseArgs } from 'node:util';
@@ -62,6 +68,7 @@ const optimizer = buildOptimizer(model, { optimizer: 'adamw', lr: 0.01, weightDe
 const scheduler = buildScheduler(optimizer, { schedule: 'cosine', warmup: 100 }, steps);
 console.log(`soak: ${steps} steps of the default Dy-CNN, batch ${batchSize}, backend ${backend}; memory sampled every ${every} steps`);
 
+const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 const samples: Sample[] = [sample(0)];
 let step = 0;
 let lossSum = 0;
@@ -78,6 +85,7 @@ while (step < steps) {
     batch.labels.dispose();
     scheduler?.step();
     step++;
+    await yieldToEvents();
     if (step % every === 0 || step === steps) {
       const s = sample(step);
       samples.push(s);
