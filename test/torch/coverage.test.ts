@@ -40,6 +40,7 @@ const NOT_AN_OP: Record<string, string> = {
   computeConv2dInfo: 'geometry helper (checked through conv2d)', broadcastShapes: 'shape helper', contiguousStrides: 'shape helper',
   isContiguous: 'shape helper', shapesEqual: 'shape helper', formatShape: 'formatting', sizeOf: 'shape helper',
   promoteTypes: 'dtype helper', isFloating: 'dtype helper',
+  loadedCopies: 'packaging (two copies of core)', notATensorError: 'error message helper',
 };
 
 describe('PyTorch parity: coverage of core\'s exports', () => {

@@ -7,6 +7,8 @@ export type { DType, TypedArray } from './dtype.js';
 export { isFloating, promoteTypes } from './dtype.js';
 export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSignatures, KernelTable, FusedKernelName, FusedKernelSignatures, AllKernelSignatures, AdamScalars, SgdScalars, UnaryKernelName, BinaryKernelName, ReduceKernelName, ArgReduceKernelName } from './backend/backend.js';
 export { defineBackend, defineBackendFactory, getBackend, getBackendName, hasBackend, hasKernel, KERNEL_NAMES, runKernel, setBackend, type BackendFactory, type BackendOptions } from './backend/registry.js';
+export { CORE_VERSION } from './version.js';
+export { loadedCopies, notATensorError, type CoreCopy } from './copies.js';
 export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
 export { createCpuBackend, type CpuBackendOptions } from './cpu/index.js';
 export { getNumThreads, setNumThreads, threadsSupported } from './cpu/gemm/threads.js';

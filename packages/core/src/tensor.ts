@@ -1,6 +1,7 @@
 import type { Backend, Storage, TensorInfo } from './backend/backend.js';
 import { runKernel } from './backend/registry.js';
 import { runBackward } from './autograd/engine.js';
+import { TENSOR_BRAND, THIS_COPY } from './copies.js';
 import { seedGradients } from './autograd/grad.js';
 import type { Node } from './autograd/node.js';
 import { type DType, isFloating, type TypedArray } from './dtype.js';
@@ -357,3 +358,7 @@ export class Tensor implements TensorInfo {
   gather(dim: number, index: Tensor): Tensor { return idx.gather(this, dim, index); }
   indexSelect(dim: number, index: Tensor): Tensor { return idx.indexSelect(this, dim, index); }
 }
+
+// Every tensor says which copy of core made it, so another copy can tell "a Tensor from a second
+// copy" from "not a Tensor" (copies.ts). On the prototype: no cost per tensor.
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: THIS_COPY });

@@ -13,3 +13,4 @@ export {
 export { decodeDatasetCache, readDatasetCache, writeDatasetCache, type CacheReadResult } from './node/dataset-cache.js';
 export { writeFileAtomic } from './node/atomic-write.js';
 export { defaultCacheDir } from './node/cache-dir.js';
+export { DATASET_PACKAGES, datasetPackageDir, type DatasetPackage } from './node/dataset-package.js';

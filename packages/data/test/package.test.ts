@@ -43,8 +43,8 @@ describe('package entries', () => {
 
   it('package.json maps "." and "./node" to the built entries', () => {
     const pkg = JSON.parse(readFileSync(join(src, '..', 'package.json'), 'utf8')) as { exports: Record<string, { import: string; types: string }>; sideEffects: boolean };
-    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
-    expect(pkg.exports['./node']).toEqual({ types: './dist/node.d.ts', import: './dist/node.js' });
+    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js', default: './dist/index.js' });
+    expect(pkg.exports['./node']).toEqual({ types: './dist/node.d.ts', import: './dist/node.js', default: './dist/node.js' });
     expect(pkg.sideEffects).toBe(false);
   });
 });

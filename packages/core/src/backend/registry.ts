@@ -1,4 +1,5 @@
 import { isAllocationError, markAllocationError } from '../allocation.js';
+import { withCopiesHint } from '../copies.js';
 import type { AllKernelSignatures, Backend, FusedKernelName, KernelName, KernelTable, TensorInfo } from './backend.js';
 
 export type { KernelTable } from './backend.js';
@@ -86,7 +87,7 @@ function createBackend(name: string, options?: BackendOptions): Backend {
   const factory = factories.get(name);
   if (!factory) {
     const known = [...new Set([...backends.keys(), ...factories.keys()])].join(', ');
-    throw new Error(`getBackend: no backend named '${name}' is registered (known: ${known || 'none'})`);
+    throw new Error(withCopiesHint(`getBackend: no backend named '${name}' is registered (known: ${known || 'none'})`));
   }
   // The factory defines the backend itself, so the name is released while it runs.
   factories.delete(name);

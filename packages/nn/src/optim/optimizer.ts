@@ -3,7 +3,7 @@
  * step loop, and state dicts that resume a run bit for bit. Subclasses supply the update rule
  * of one parameter ({@link Optimizer.updateParam}) and the rules their options must follow.
  */
-import { Tensor, enableGrad, isFloating, keep, noGrad, tidy, zerosLike } from '@dynconv/core';
+import { notATensorError, Tensor, enableGrad, isFloating, keep, noGrad, tidy, zerosLike } from '@dynconv/core';
 import { type Rule, check, isPlainObject, learningRate, show, fmtShape } from './check.js';
 import { type SerializedTensor, adoptStateTensor, serializeTensor } from './serialize.js';
 
@@ -169,7 +169,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
     const seen = new Set<Tensor>();
     const taken = new Set(this.paramGroups.flatMap((g) => g.params));
     params.forEach((p: unknown, i) => {
-      if (!(p instanceof Tensor)) throw new Error(`${this.name}: params[${i}] must be a Tensor, got ${show(p)}${where}`);
+      if (!(p instanceof Tensor)) throw notATensorError(this.name, `params[${i}]`, p, `${show(p)}${where}`);
       if (!isFloating(p.dtype)) throw new Error(`${this.name}: can only optimize float32 and float64 tensors, params[${i}] is ${p.dtype}${where}`);
       if (!p.isLeaf) throw new Error(`${this.name}: cannot optimize a non-leaf tensor (params[${i}] was computed by an op; optimize the leaf, or detach() it)${where}`);
       if (seen.has(p)) throw new Error(`${this.name}: params[${i}] appears twice in the same parameter group${where}`);

@@ -5,7 +5,7 @@
  *
  * Browser-safe: no file system here (see `@dynconv/nn/node` for files).
  */
-import { fromTypedArray, Tensor, type DType, type TypedArray } from '@dynconv/core';
+import { notATensorError, fromTypedArray, Tensor, type DType, type TypedArray } from '@dynconv/core';
 import { bytesOf, copyElements } from './byte-order.js';
 import { bf16BitsToF32Bits, f16BitsToF32Bits } from './half.js';
 import { type JsonObject, type JsonValue, parseJsonStrict } from './json.js';
@@ -170,7 +170,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
     checkName(op, 'tensor name', name);
     checkWellFormed(op, 'tensor name', name);
     const t: unknown = tensors[name];
-    if (!(t instanceof Tensor)) throw new Error(`${op}: value of ${JSON.stringify(name)} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+    if (!(t instanceof Tensor)) throw notATensorError(op, `value of ${JSON.stringify(name)}`, t, t === null ? 'null' : typeof t);
     const info = WRITE_DTYPES[t.dtype];
     let data = bytesOf(t.dataSync());
     if (t.dtype === 'bool') data = data.map((x) => (x !== 0 ? 1 : 0)); // normalize to what readers accept

@@ -1,0 +1,3 @@
+const { createGpuBackend } = require('@dynconv/gpu');
+
+console.log(JSON.stringify({ create: typeof createGpuBackend }));

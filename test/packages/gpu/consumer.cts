@@ -1,0 +1,3 @@
+import gpu = require('@dynconv/gpu');
+
+export const create: typeof gpu.createGpuBackend = gpu.createGpuBackend;

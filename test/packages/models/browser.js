@@ -1,0 +1,3 @@
+import { resnet18 } from '@dynconv/models';
+
+globalThis.result = resnet18().parameters().length;

@@ -1,0 +1,3 @@
+import models = require('@dynconv/models');
+
+export const net: models.ResNet = models.resnet18();
