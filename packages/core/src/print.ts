@@ -30,7 +30,7 @@ export const PRINT_EDGE_ITEMS = 3;
 export const PRINT_LINE_WIDTH = 80;
 
 /** The key Node's `util.inspect` (so `console.log`) calls; global, so no node:util import. */
-export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** The indices shown along a dim of `size`: all, or the edges with null for the elision. */
 function shownIndices(size: number, summarize: boolean): (number | null)[] {

@@ -26,7 +26,7 @@ export interface LoadResult {
 export type StateDict = Record<string, Tensor>;
 
 /** The key Node's `util.inspect` calls; the global symbol, so no node:util import. */
-const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode (dropout active, batch norm on batch statistics); see {@link train}. */
