@@ -7,7 +7,7 @@ import type { Node } from './autograd/node.js';
 import { type DType, isFloating, type TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, isContiguous, sizeOf } from './shape.js';
 import { releaseStorage, trackTensor } from './memory.js';
-import { checkToArraySize, formatValues, PRINT_THRESHOLD } from './print.js';
+import { checkToArraySize, formatTensor, inspectCustom } from './print.js';
 import * as act from './ops/activation.js';
 import * as bin from './ops/binary.js';
 import { cast, toBackend } from './ops/cast.js';
@@ -207,13 +207,24 @@ export class Tensor implements TensorInfo {
     return build(0, 0);
   }
 
-  /** `tensor([...], dtype=float32)`; beyond 1000 elements each long dim is cut to `a, b, c, ..., x, y, z` (print.ts). */
+  /**
+   * PyTorch-style text: `tensor([[1, 2.5],\n        [3, 4]], dtype=float32)`, one row per line,
+   * each value the shortest decimal that reads back exactly (float32 at float32 precision);
+   * `nan`, `inf`; the shape for empty, summarised (past 1000 elements: `a, b, c, ..., x, y, z`
+   * per long dim) and disposed tensors; `gradFn=<MulBackward>` or `requiresGrad=true`. See print.ts.
+   */
   toString(): string {
-    const extras = [`dtype=${this.dtype}`];
-    if (this.numel() > PRINT_THRESHOLD) extras.unshift(`shape=[${this.shape.join(', ')}]`);
-    if (this.gradFnNode) extras.push(`gradFn=${this.gradFnNode.name}`);
-    else if (this.requiresGradFlag) extras.push('requiresGrad=true');
-    return `tensor(${formatValues(this)}, ${extras.join(', ')})`;
+    return formatTensor(this);
+  }
+
+  /** What `console.log` and Node's `util.inspect` show: {@link toString}. */
+  [inspectCustom](): string {
+    return this.toString();
+  }
+
+  /** {@link toArray}, so `JSON.stringify(t)` writes the nested values (and is refused past 2^27 elements). */
+  toJSON(): NestedArray {
+    return this.toArray();
   }
 
   // ---- autograd ---------------------------------------------------------------------------

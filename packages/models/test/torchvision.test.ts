@@ -27,6 +27,29 @@ describe('parameter counts equal torchvision\'s exactly (1000 classes)', () => {
   });
 });
 
+describe('printing', () => {
+  it('resnet18 prints torchvision\'s tree (ReLU without inplace) and its 11,689,512 parameters', () => {
+    const net = full.get('resnet18')!;
+    const lines = net.toString().split('\n');
+    expect(lines.slice(0, 8)).toEqual([
+      'ResNet(',
+      '  (conv1): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)',
+      '  (bn1): BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)',
+      '  (relu): ReLU()',
+      '  (maxpool): MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)',
+      '  (layer1): Sequential(',
+      '    (0): BasicBlock(',
+      '      (conv1): Conv2d(64, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)',
+    ]);
+    expect(lines).toContain('        (0): Conv2d(64, 128, kernel_size=(1, 1), stride=(2, 2), bias=False)');
+    expect(lines.slice(-3)).toEqual(['  (fc): Linear(in_features=512, out_features=1000, bias=True)', ')', 'Total params: 11,689,512 (trainable 11,689,512)']);
+    expect(lines.filter((l) => l.startsWith('Total params'))).toHaveLength(1);
+    const sum = net.parameters().reduce((n, p) => n + p.numel(), 0);
+    expect(sum).toBe(11_689_512);
+    expect(lines.at(-1)).toBe(`Total params: ${sum.toLocaleString('en-US')} (trainable ${sum.toLocaleString('en-US')})`);
+  });
+});
+
 describe('state-dict keys and shapes are torchvision\'s', () => {
   it('resnet18: 122 entries (62 parameters, 20 BatchNorms x 3 buffers)', () => {
     const s = shapes(full.get('resnet18')!);

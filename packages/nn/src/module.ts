@@ -25,6 +25,9 @@ export interface LoadResult {
 /** A map from dotted names (`layer1.0.conv1.weight`) to tensors, in registration order. */
 export type StateDict = Record<string, Tensor>;
 
+/** The key Node's `util.inspect` calls; the global symbol, so no node:util import. */
+const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode (dropout active, batch norm on batch statistics); see {@link train}. */
   training = true;
@@ -213,12 +216,32 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return '';
   }
 
-  /** The module tree, printed like PyTorch does. */
+  /**
+   * The module tree as PyTorch's `print(model)`: `Name(extraRepr)`, each submodule indented
+   * below as `(name): ...`. A module with submodules ends with the parameter count as
+   * torchinfo and Keras' `summary()` report it, `Total params: 11,689,512 (trainable
+   * 11,689,512)` (each shared tensor counted once; trainable: those that require grad); a
+   * single layer prints as one line, its size being in its arguments.
+   */
   toString(): string {
-    const kids = this.namedChildren();
-    const head = `${this.constructor.name}(${this.extraRepr()}`;
-    if (!kids.length) return `${head})`;
-    const lines = kids.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
-    return `${head}\n${lines.join('\n')}\n)`;
+    const tree = moduleTree(this as unknown as Module<never[], unknown>);
+    if (!this.namedChildren().length) return tree;
+    const params = this.parameters();
+    const count = (ps: Tensor[]) => ps.reduce((n, p) => n + p.numel(), 0).toLocaleString('en-US');
+    return `${tree}\nTotal params: ${count(params)} (trainable ${count(params.filter((p) => p.requiresGrad))})`;
   }
+
+  /** What `console.log` and Node's `util.inspect` show: {@link toString}, not the fields. */
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+/** The tree part of {@link Module.toString}, recursing without the totals line. */
+function moduleTree(m: Module<never[], unknown>): string {
+  const kids = m.namedChildren();
+  const head = `${m.constructor.name}(${m.extraRepr()}`;
+  if (!kids.length) return `${head})`;
+  const lines = kids.map(([name, c]) => `  (${name}): ${moduleTree(c).split('\n').join('\n  ')}`);
+  return `${head}\n${lines.join('\n')}\n)`;
 }

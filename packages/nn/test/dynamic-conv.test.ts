@@ -437,6 +437,12 @@ describe('DynamicConv2d: keys, printing, initialisation and errors', () => {
     expect(new DynamicConv2d(3, 3, 1, { bias: false, fusion: 'auto', predictor: 'external' }).toString()).toBe(
       'DynamicConv2d(3, 3, kernel_size=(1, 1), stride=(1, 1), bias=False, group_size=6, fusion=auto, predictor=external)',
     );
+    expect(new DynamicConv2d(3, 3, 1, { groupSize: 4, kernelFusion: 'loop', predictor: 'external' }).toString()).toBe(
+      'DynamicConv2d(3, 3, kernel_size=(1, 1), stride=(1, 1), group_size=4, fusion=paper, kernel_fusion=loop, predictor=external)',
+    );
+    // With its own predictor it has a submodule, so the totals line: weight, bias, predictor.
+    expect(layer.toString().split('\n').at(-1)).toBe(`Total params: ${layer.numParameters()} (trainable ${layer.numParameters()})`);
+    expect(layer.numParameters()).toBe(24 * 4 * 9 + 4 + (8 * 2 + 2) + (2 * 24 + 24));
     const bound = 1 / Math.sqrt(4 * 9); // fan_in = inChannels / groups * kh * kw
     const w = [...layer.weight.dataSync(), ...layer.bias!.dataSync()];
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);

@@ -8,8 +8,8 @@ import { Generator, randn, type Tensor, tensor } from '@dynconv/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '../../core/test/helpers/arbitraries.js';
 import {
-  AdaptiveMaxPool2d, BatchNorm1d, BCEWithLogitsLoss, ConvTranspose2d, CrossEntropyLoss, ELU, GELU, GroupNorm, L1Loss, LeakyReLU, LogSoftmax, MSELoss,
-  NLLLoss, SmoothL1Loss, Softmax, Softplus, Tanh, Upsample,
+  AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCEWithLogitsLoss, ConvTranspose2d, CrossEntropyLoss, ELU, GELU, GroupNorm, L1Loss, LayerNorm,
+  LeakyReLU, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, SmoothL1Loss, Softmax, Softplus, Tanh, Upsample,
 } from '../src/index.js';
 
 const f64 = (shape: number[], seed: number): Tensor => randn(shape, { dtype: 'float64', generator: new Generator(seed) });
@@ -38,6 +38,22 @@ describe('activation and pooling layers call their functions with their options'
     same(new Softplus().forward(x), dc.softplus(x, 1, 20));
     same(new GELU().forward(x), dc.gelu(x));
     expect(new LeakyReLU().toString()).toBe('LeakyReLU(negative_slope=0.01)');
+  });
+});
+
+describe('printing: hyperparameters as PyTorch writes them', () => {
+  it.each([
+    [new BatchNorm2d(8), 'BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)'],
+    [new BatchNorm1d(4, { eps: 0.001, momentum: null, affine: false, trackRunningStats: false }), 'BatchNorm1d(4, eps=0.001, momentum=None, affine=False, track_running_stats=False)'],
+    [new BatchNorm2d(2, { eps: 1.5e-7 }), 'BatchNorm2d(2, eps=1.5e-07, momentum=0.1, affine=True, track_running_stats=True)'],
+    [new GroupNorm(2, 4), 'GroupNorm(2, 4, eps=1e-05, affine=True)'],
+    [new LayerNorm([3, 4], { elementwiseAffine: false }), 'LayerNorm((3, 4), eps=1e-05, elementwise_affine=False)'],
+    [new LayerNorm(5), 'LayerNorm((5,), eps=1e-05, elementwise_affine=True)'],
+    [new MaxPool2d(3, { stride: 2, padding: 1 }), 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)'],
+    [new MaxPool2d([2, 3], { ceilMode: true }), 'MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0, dilation=1, ceil_mode=True)'],
+    [new AvgPool2d(2), 'AvgPool2d(kernel_size=2, stride=2, padding=0)'],
+  ] as const)('%s', (layer, text) => {
+    expect(layer.toString()).toBe(text);
   });
 });
 

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv2d, Generator, gradcheck, linear, randn, tensor, type Tensor } from '@dynconv/core';
@@ -114,20 +115,46 @@ describe('Module', () => {
     expectClose(net.stateDict()['head.bias']!.dataSync(), dict['head.bias']!.dataSync(), 0, 0);
   });
 
-  it('prints the module tree like PyTorch', () => {
+  it('prints the module tree like PyTorch, then the total parameters; console.log shows the same', () => {
     const m = new Sequential(new Conv2d(3, 16, 3, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(16), new ReLU(), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(16, 10));
+    const total = 16 * 3 * 9 + 2 * 16 + 16 * 10 + 10;
+    expect(m.parameters().reduce((n, p) => n + p.numel(), 0)).toBe(total);
     expect(m.toString()).toBe(
       [
         'Sequential(',
         '  (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)',
-        '  (1): BatchNorm2d(16, eps=0.00001, momentum=0.1, affine=true, track_running_stats=true)',
+        '  (1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)',
         '  (2): ReLU()',
         '  (3): AdaptiveAvgPool2d(output_size=1)',
         '  (4): Flatten(start_dim=1, end_dim=-1)',
-        '  (5): Linear(in_features=16, out_features=10, bias=true)',
+        '  (5): Linear(in_features=16, out_features=10, bias=True)',
         ')',
+        `Total params: ${total.toLocaleString('en-US')} (trainable ${total.toLocaleString('en-US')})`,
       ].join('\n'),
     );
+    expect(inspect(m)).toBe(m.toString());
+    expect(inspect({ m })).not.toMatch(/children_|buffersByName|training:/); // no fields dumped
+    // A single layer is one line, as in PyTorch; nested trees carry one totals line, at the end.
+    expect(new Linear(2, 3).toString()).toBe('Linear(in_features=2, out_features=3, bias=True)');
+    expect(inspect(new Linear(2, 3, { bias: false }))).toBe('Linear(in_features=2, out_features=3, bias=False)');
+    const nested = new Sequential(new Sequential(new Linear(2, 2)), new Dropout(0.5));
+    expect(nested.toString().split('\n')).toEqual([
+      'Sequential(',
+      '  (0): Sequential(',
+      '    (0): Linear(in_features=2, out_features=2, bias=True)',
+      '  )',
+      '  (1): Dropout(p=0.5)',
+      ')',
+      'Total params: 6 (trainable 6)',
+    ]);
+  });
+
+  it('counts shared parameters once and frozen ones as not trainable', () => {
+    const shared = new Linear(4, 4);
+    const m = new Sequential(shared, new ReLU(), shared, new Linear(4, 2));
+    m.parameters()[0]!.requiresGrad = false; // the shared weight
+    expect(m.numParameters()).toBe(20 + 10);
+    expect(m.toString().split('\n').at(-1)).toBe('Total params: 30 (trainable 14)');
   });
 
   it('rejects duplicate and dotted names', () => {

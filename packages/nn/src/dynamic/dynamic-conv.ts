@@ -235,6 +235,7 @@ export class DynamicConv2d extends Module {
     if (this.groups !== 1) s += `, groups=${this.groups}`;
     if (!this.bias) s += ', bias=False';
     s += `, group_size=${this.groupSize}, fusion=${this.fusion ?? 'paper'}`;
+    if (this.kernelFusion !== 'batched') s += `, kernel_fusion=${this.kernelFusion}`;
     if (!this.predictor) s += ', predictor=external';
     return s;
   }

@@ -1,7 +1,7 @@
 import { linear, type Tensor, zeros } from '@dynconv/core';
 import { defaultLayerInit } from '../init.js';
 import { Module } from '../module.js';
-import type { LayerOptions } from './options.js';
+import { type LayerOptions, py } from './options.js';
 
 /** y = x W^T + b, with W [outFeatures, inFeatures] initialised as PyTorch does. */
 export class Linear extends Module {
@@ -21,6 +21,6 @@ export class Linear extends Module {
   }
 
   override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${py(this.bias !== null)}`;
   }
 }

@@ -1,6 +1,6 @@
 import { batchNorm, groupNorm, layerNorm, ones, type Tensor, tensor, zeros } from '@dynconv/core';
 import { Module } from '../module.js';
-import type { LayerOptions } from './options.js';
+import { type LayerOptions, py } from './options.js';
 
 /** Options of {@link BatchNorm2d}. */
 export interface BatchNormOptions extends LayerOptions {
@@ -57,7 +57,7 @@ export abstract class BatchNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.weight !== null}, track_running_stats=${this.runningMean !== null}`;
+    return `${this.numFeatures}, eps=${py(this.eps)}, momentum=${py(this.momentum)}, affine=${py(this.weight !== null)}, track_running_stats=${py(this.runningMean !== null)}`;
   }
 }
 
@@ -105,7 +105,7 @@ export class GroupNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}`;
+    return `${this.numGroups}, ${this.numChannels}, eps=${py(this.eps)}, affine=${py(this.weight !== null)}`;
   }
 }
 
@@ -129,6 +129,7 @@ export class LayerNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')},), eps=${this.opts.eps ?? 1e-5}, elementwise_affine=${this.weight !== null}`;
+    const shape = this.normalizedShape.length === 1 ? `(${this.normalizedShape[0]},)` : `(${this.normalizedShape.join(', ')})`; // Python tuples
+    return `${shape}, eps=${py(this.opts.eps ?? 1e-5)}, elementwise_affine=${py(this.weight !== null)}`;
   }
 }

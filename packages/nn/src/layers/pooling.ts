@@ -1,6 +1,6 @@
 import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, type AvgPool2dOptions, interpolate, type InterpolateOptions, maxPool2d, type MaxPool2dOptions, type Pair, type Tensor } from '@dynconv/core';
 import { Module } from '../module.js';
-import { tuple } from './options.js';
+import { py, sizeRepr } from './options.js';
 
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: MaxPool2dOptions = {}) {
@@ -13,7 +13,7 @@ export class MaxPool2d extends Module {
 
   override extraRepr(): string {
     const { stride = this.kernelSize, padding = 0, dilation = 1, ceilMode = false } = this.opts;
-    return `kernel_size=${tuple(this.kernelSize)}, stride=${tuple(stride)}, padding=${tuple(padding)}, dilation=${tuple(dilation)}, ceil_mode=${ceilMode}`;
+    return `kernel_size=${sizeRepr(this.kernelSize)}, stride=${sizeRepr(stride)}, padding=${sizeRepr(padding)}, dilation=${sizeRepr(dilation)}, ceil_mode=${py(ceilMode)}`;
   }
 }
 
@@ -28,7 +28,7 @@ export class AvgPool2d extends Module {
 
   override extraRepr(): string {
     const { stride = this.kernelSize, padding = 0 } = this.opts;
-    return `kernel_size=${tuple(this.kernelSize)}, stride=${tuple(stride)}, padding=${tuple(padding)}`;
+    return `kernel_size=${sizeRepr(this.kernelSize)}, stride=${sizeRepr(stride)}, padding=${sizeRepr(padding)}`;
   }
 }
 
