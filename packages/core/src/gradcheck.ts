@@ -27,6 +27,10 @@ export interface GradcheckOptions {
   generator?: Generator;
 }
 
+/**
+ * The function checked: tensors in, a tensor or a list of tensors out.
+ * @inline
+ */
 type Fn = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
 
 function asList(y: Tensor | readonly Tensor[]): Tensor[] {

@@ -17,7 +17,10 @@ export function expansion(kind: ResNetBlockKind): number {
   return kind === 'basic' ? 1 : 4;
 }
 
-/** Builds the residual block `index` of a stage; `downsample` is its shortcut (null: identity). */
+/**
+ * Builds the residual block `index` of a stage; `downsample` is its shortcut (null: identity).
+ * @inline
+ */
 export type ResNetBlockFactory = (inChannels: number, planes: number, stride: number, downsample: Sequential | null) => Module;
 
 /** The shape of a ResNet: block kind, blocks per stage, stem and per-stage widths. */

@@ -16,6 +16,10 @@ import { BatchNorm2d } from './layers/normalization.js';
 import { Identity } from './layers/shape.js';
 import type { Module } from './module.js';
 
+/**
+ * Any module, whatever its forward takes and returns.
+ * @inline
+ */
 type AnyModule = Module<never[], unknown>;
 
 /**

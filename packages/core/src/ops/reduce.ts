@@ -13,6 +13,11 @@ import { exp, log } from './unary.js';
 import { expand, reshape, squeeze } from './views.js';
 import { checkTensor, wrap } from './util.js';
 
+/**
+ * The dims a reduction runs over: one dim, a list of dims (negative counts from the end), or
+ * null/undefined for all of them.
+ * @inline
+ */
 export type Dims = number | readonly number[] | null | undefined;
 
 /** Options of {@link variance} and {@link std}. */

@@ -1,6 +1,10 @@
 import type { Tensor } from '@dynconv/core';
 import { Module } from '../module.js';
 
+/**
+ * A module from one tensor to one tensor, as a container's children are.
+ * @inline
+ */
 type Layer = Module<[Tensor], Tensor>;
 
 /** Runs its modules one after another; they are registered as '0', '1', ... */

@@ -4,6 +4,10 @@ import { Hardsigmoid, ReLU } from './activation.js';
 import { Conv2d } from './conv.js';
 import type { LayerOptions } from './options.js';
 
+/**
+ * A module from one tensor to one tensor (the block's activations).
+ * @inline
+ */
 type Activation = Module<[Tensor], Tensor>;
 
 /**

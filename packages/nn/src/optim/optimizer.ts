@@ -38,6 +38,7 @@ export type ParamState = Record<string, Tensor | number | undefined>;
 /**
  * One entry of a parameter's saved state: a number (a step count), or a tensor, either as a
  * Tensor (`stateDict('tensors')`, what checkpoints store in binary) or as JSON values.
+ * @inline
  */
 export type StateValue = number | Tensor | SerializedTensor;
 
@@ -67,6 +68,7 @@ export interface OptimizerSpec<O extends BaseOptions> {
 /**
  * What a state entry holds: a step `count` (an integer >= 0), a `tensor` of finite values, or
  * a `nonNegativeTensor` (finite and >= 0: running averages of squares, whose square root is taken).
+ * @inline
  */
 export type StateKind = 'count' | 'tensor' | 'nonNegativeTensor';
 
