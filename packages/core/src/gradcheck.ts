@@ -10,6 +10,7 @@ import { Generator } from './random.js';
 import { contiguousStrides, fmt } from './shape.js';
 import { Tensor } from './tensor.js';
 
+/** Options of {@link gradcheck} and {@link gradgradcheck}. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;

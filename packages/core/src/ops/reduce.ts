@@ -26,12 +26,15 @@ export interface VarOptions {
   unbiased?: boolean;
   /** Divide by n - correction; overrides `unbiased`. */
   correction?: number;
+  /** Keep reduced dims as size 1 (default false). */
   keepdim?: boolean;
 }
 
 /** Values and int32 indices, as `max(x, dim)` and `min(x, dim)` return them. */
 export interface ValuesIndices {
+  /** The extreme values along the dim. */
   values: Tensor;
+  /** Their positions along the dim (int32; the first one on ties). */
   indices: Tensor;
 }
 
