@@ -12,15 +12,25 @@ import { shufflenetV2 } from './shufflenet-v2.js';
 
 /** The builders, by name. Static builders ignore the Dy-only options. */
 export const MODELS = {
+  /** {@link shufflenetV2} */
   shufflenetV2,
+  /** {@link dyShufflenetV2} */
   dyShufflenetV2,
+  /** {@link mobilenetV2} */
   mobilenetV2,
+  /** {@link dyMobile} */
   dyMobile,
+  /** {@link resnet18} */
   resnet18,
+  /** {@link dyResnet18} */
   dyResnet18,
+  /** {@link resnet50} */
   resnet50,
+  /** {@link dyResnet50} */
   dyResnet50,
+  /** {@link mobilenetV3Small} */
   mobilenetV3Small,
+  /** {@link dyMobilenetV3Small} */
   dyMobilenetV3Small,
 } as const satisfies Record<string, (opts?: DyModelOptions) => Module>;
 
