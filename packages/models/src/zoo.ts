@@ -12,25 +12,25 @@ import { shufflenetV2 } from './shufflenet-v2.js';
 
 /** The builders, by name. Static builders ignore the Dy-only options. */
 export const MODELS = {
-  /** {@link shufflenetV2} */
+  /** The {@link shufflenetV2} builder. */
   shufflenetV2,
-  /** {@link dyShufflenetV2} */
+  /** The {@link dyShufflenetV2} builder. */
   dyShufflenetV2,
-  /** {@link mobilenetV2} */
+  /** The {@link mobilenetV2} builder. */
   mobilenetV2,
-  /** {@link dyMobile} */
+  /** The {@link dyMobile} builder. */
   dyMobile,
-  /** {@link resnet18} */
+  /** The {@link resnet18} builder. */
   resnet18,
-  /** {@link dyResnet18} */
+  /** The {@link dyResnet18} builder. */
   dyResnet18,
-  /** {@link resnet50} */
+  /** The {@link resnet50} builder. */
   resnet50,
-  /** {@link dyResnet50} */
+  /** The {@link dyResnet50} builder. */
   dyResnet50,
-  /** {@link mobilenetV3Small} */
+  /** The {@link mobilenetV3Small} builder. */
   mobilenetV3Small,
-  /** {@link dyMobilenetV3Small} */
+  /** The {@link dyMobilenetV3Small} builder. */
   dyMobilenetV3Small,
 } as const satisfies Record<string, (opts?: DyModelOptions) => Module>;
 
