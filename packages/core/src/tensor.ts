@@ -252,7 +252,10 @@ export class Tensor implements TensorInfo {
   }
 
   /** Adds a hook run with this tensor's gradient; returns a handle that removes it. */
-  registerHook(hook: TensorHook): { /** Unregisters the hook. */ remove(): void } {
+  registerHook(hook: TensorHook): {
+    /** Unregisters the hook. */
+    remove(): void;
+  } {
     if (!this.requiresGrad) throw new Error('registerHook: cannot register a hook on a tensor that does not require grad');
     this.hooks.push(hook);
     return { remove: () => void this.hooks.splice(this.hooks.indexOf(hook) >>> 0, 1) };

@@ -142,7 +142,13 @@ export class ResNet extends Module {
   /** The classifier. */
   readonly fc: Linear;
 
-  constructor(/** The block kind, depths and widths it was built with. */ readonly config: ResNetConfig, numClasses: number, makeBlock: ResNetBlockFactory, opts: ModelOptions = {}) {
+  constructor(
+    /** The block kind, depths and widths it was built with. */
+    readonly config: ResNetConfig,
+    numClasses: number,
+    makeBlock: ResNetBlockFactory,
+    opts: ModelOptions = {},
+  ) {
     super();
     this.conv1 = this.module('conv1', new Conv2d(3, config.stem, 7, { stride: 2, padding: 3, bias: false, ...layerOptions(opts) }));
     this.bn1 = this.module('bn1', new BatchNorm2d(config.stem, { dtype: opts.dtype }));

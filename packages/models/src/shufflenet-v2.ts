@@ -60,7 +60,13 @@ export class ShuffleUnit extends Module {
    */
   readonly branch2: Sequential;
 
-  constructor(inp: number, oup: number, /** 1 (split the channels) or 2 (downsample, both branches). */ readonly stride: number, opts: ModelOptions = {}) {
+  constructor(
+    inp: number,
+    oup: number,
+    /** 1 (split the channels) or 2 (downsample, both branches). */
+    readonly stride: number,
+    opts: ModelOptions = {},
+  ) {
     super();
     const bf = oup / 2;
     if (!Number.isInteger(bf) || (stride === 1 && inp !== oup)) {

@@ -138,7 +138,10 @@ export class Softplus extends Module {
 
 /** Softmax along `dim` (`torch.nn.Softmax`; dynconv needs the dim, as PyTorch recommends). */
 export class Softmax extends Module {
-  constructor(/** The dim the probabilities sum to 1 along. */ readonly dim: number) {
+  constructor(
+    /** The dim the probabilities sum to 1 along. */
+    readonly dim: number,
+  ) {
     super();
   }
 
@@ -153,7 +156,10 @@ export class Softmax extends Module {
 
 /** Log-softmax along `dim` (`torch.nn.LogSoftmax`). */
 export class LogSoftmax extends Module {
-  constructor(/** The dim the probabilities sum to 1 along. */ readonly dim: number) {
+  constructor(
+    /** The dim the probabilities sum to 1 along. */
+    readonly dim: number,
+  ) {
     super();
   }
 

@@ -1,10 +1,7 @@
 import type { Tensor } from '@dynconv/core';
 import { Module } from '../module.js';
 
-/**
- * A module from one tensor to one tensor, as a container's children are.
- * @inline
- */
+/** A module from one tensor to one tensor, as a container's children are. */
 type Layer = Module<[Tensor], Tensor>;
 
 /** Runs its modules one after another; they are registered as '0', '1', ... */

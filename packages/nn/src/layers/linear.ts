@@ -15,7 +15,10 @@ export class Linear extends Module {
     readonly inFeatures: number,
     /** Size of each output's last dim. */
     readonly outFeatures: number,
-    opts: LayerOptions & { /** Whether the layer has a bias (default true). */ bias?: boolean } = {},
+    opts: LayerOptions & {
+      /** Whether the layer has a bias (default true). */
+      bias?: boolean;
+    } = {},
   ) {
     super();
     const t = { dtype: opts.dtype, backend: opts.backend };

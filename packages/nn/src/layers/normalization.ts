@@ -37,7 +37,11 @@ export abstract class BatchNorm extends Module {
   /** Weight of each new batch statistic in the running ones; null: a cumulative average. */
   readonly momentum: number | null;
 
-  constructor(/** Channels C of the input. */ readonly numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(
+    /** Channels C of the input. */
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
     super();
     const t = { dtype: opts.dtype, backend: opts.backend };
     this.eps = opts.eps ?? 1e-5;

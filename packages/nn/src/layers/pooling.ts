@@ -82,7 +82,10 @@ export class AdaptiveMaxPool2d extends Module {
 
 /** Resizing by {@link interpolate}: nearest or bilinear, to a size or by a factor (`torch.nn.Upsample`). */
 export class Upsample extends Module {
-  constructor(/** Target size or scale factor, and the mode. */ readonly opts: InterpolateOptions) {
+  constructor(
+    /** Target size or scale factor, and the mode. */
+    readonly opts: InterpolateOptions,
+  ) {
     super();
   }
 

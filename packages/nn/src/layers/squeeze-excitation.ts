@@ -4,10 +4,7 @@ import { Hardsigmoid, ReLU } from './activation.js';
 import { Conv2d } from './conv.js';
 import type { LayerOptions } from './options.js';
 
-/**
- * A module from one tensor to one tensor (the block's activations).
- * @inline
- */
+/** A module from one tensor to one tensor (the block's activations). */
 type Activation = Module<[Tensor], Tensor>;
 
 /**
