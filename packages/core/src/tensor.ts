@@ -115,8 +115,8 @@ export class Tensor implements TensorInfo {
   }
 
   /**
-   * Turns gradient tracking on or off for a leaf; only float tensors can require grad, and a non-
-   * leaf cannot turn it off.
+   * Turns gradient tracking on or off for a leaf; only float tensors can require grad, and a
+   * non-leaf cannot turn it off.
    */
   set requiresGrad(on: boolean) {
     if (this.gradFnNode && !on) {

@@ -7,7 +7,7 @@ import { GpuContext, type GpuMode } from './context.js';
 /** A mode, or 'auto'. */
 export type ModeOption = GpuMode | 'auto';
 
-/** Every gpu.js mode the backend knows, fastest-first by reputation. */
+/** Every gpu.js mode the backend accepts (besides 'auto'). */
 export const MODES: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl', 'webgpu', 'webasm', 'cpu'];
 
 /** Whether a mode works here, and why not when it does not. */
@@ -16,7 +16,7 @@ export interface ModeAvailability {
   mode: GpuMode;
   /** Whether a context could be started in it. */
   available: boolean;
-  /** Why not, when it could not (the first line of the error). */
+  /** Why not, when it could not. */
   reason?: string;
   /** What runs it, when it could (the GL renderer string, or a description). */
   renderer?: string;
