@@ -10,6 +10,7 @@ import { Generator } from './random.js';
 import { contiguousStrides, fmt } from './shape.js';
 import { Tensor } from './tensor.js';
 
+/** Options of {@link gradcheck} and {@link gradgradcheck}. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
@@ -27,6 +28,10 @@ export interface GradcheckOptions {
   generator?: Generator;
 }
 
+/**
+ * The function checked: tensors in, a tensor or a list of tensors out.
+ * @inline
+ */
 type Fn = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
 
 function asList(y: Tensor | readonly Tensor[]): Tensor[] {

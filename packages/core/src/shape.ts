@@ -34,6 +34,7 @@ export function isContiguous(shape: readonly number[], strides: readonly number[
   return true;
 }
 
+/** Whether two shapes have the same dims. */
 export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -25,7 +25,11 @@ export type TensorHook = (grad: Tensor) => Tensor | void | undefined;
 
 /** Options of {@link Tensor.backward}. */
 export interface BackwardOptions {
+  /** Keep the graph (its saved tensors) for another backward; defaults to `createGraph`. */
   retainGraph?: boolean;
+  /**
+   * Record the backward pass itself, so the gradients are differentiable (higher-order gradients).
+   */
   createGraph?: boolean;
 }
 
@@ -43,6 +47,7 @@ export class Tensor implements TensorInfo {
   readonly strides: number[];
   /** Where element `[0, ..., 0]` lives in storage. */
   readonly offset: number;
+  /** Element type (float32, float64, int32 or bool). */
   readonly dtype: DType;
   /** Accumulated gradient of a leaf (or of a tensor that called {@link retainGrad}). */
   grad: Tensor | null = null;
@@ -110,6 +115,10 @@ export class Tensor implements TensorInfo {
     return this.requiresGradFlag;
   }
 
+  /**
+   * Turns gradient tracking on or off for a leaf; only float tensors can require grad, and a
+   * non-leaf cannot turn it off.
+   */
   set requiresGrad(on: boolean) {
     if (this.gradFnNode && !on) {
       throw new Error('requiresGrad: cannot turn off requiresGrad on a non-leaf tensor; use detach()');
@@ -131,6 +140,7 @@ export class Tensor implements TensorInfo {
     return this.gradFnNode === null;
   }
 
+  /** The backend that owns this tensor's storage and runs its ops. */
   get backend(): Backend {
     return this.storage.backend;
   }
@@ -140,6 +150,7 @@ export class Tensor implements TensorInfo {
     return this.shape.length;
   }
 
+  /** Number of dimensions (as {@link Tensor.ndim}). */
   dim(): number {
     return this.shape.length;
   }
@@ -157,6 +168,7 @@ export class Tensor implements TensorInfo {
     return this.shape[v.dimIndex('size', dim, this.ndim)]!;
   }
 
+  /** Whether the view is laid out row-major with no gaps (size-1 dims' strides are ignored). */
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
@@ -252,7 +264,10 @@ export class Tensor implements TensorInfo {
   }
 
   /** Adds a hook run with this tensor's gradient; returns a handle that removes it. */
-  registerHook(hook: TensorHook): { remove(): void } {
+  registerHook(hook: TensorHook): {
+    /** Unregisters the hook. */
+    remove(): void;
+  } {
     if (!this.requiresGrad) throw new Error('registerHook: cannot register a hook on a tensor that does not require grad');
     this.hooks.push(hook);
     return { remove: () => void this.hooks.splice(this.hooks.indexOf(hook) >>> 0, 1) };
@@ -265,9 +280,13 @@ export class Tensor implements TensorInfo {
     if (target === 'float32' || target === 'float64' || target === 'int32' || target === 'bool') return cast(this, target);
     return toBackend(this, target);
   }
+  /** Cast to float64. */
   double(): Tensor { return cast(this, 'float64'); }
+  /** Cast to float32. */
   float(): Tensor { return cast(this, 'float32'); }
+  /** Cast to int32 (truncating toward zero). */
   int(): Tensor { return cast(this, 'int32'); }
+  /** Cast to bool (non-zero is true). */
   bool(): Tensor { return cast(this, 'bool'); }
 
   // ---- in place (not recorded; refused on tensors that require grad while grad mode is on) --
@@ -276,97 +295,186 @@ export class Tensor implements TensorInfo {
   copy_(src: Tensor | number): this { copyInto(this, src); return this; }
   /** Sets every element to `value`. */
   fill_(value: number): this { return this.copy_(value); }
+  /** Sets every element to 0. */
   zero_(): this { return this.copy_(0); }
 
   // ---- views ------------------------------------------------------------------------------
 
+  /** Same elements, new shape: a view when the strides allow, else a copy. One dim may be -1. */
   reshape(shape: readonly number[]): Tensor { return v.reshape(this, shape); }
+  /** Like {@link Tensor.reshape} but never copies: fails when the strides do not allow a view. */
   view(shape: readonly number[]): Tensor { return v.view(this, shape); }
+  /** Reorders dimensions: output dim i is input dim `dims[i]` (a view). */
   permute(dims: readonly number[]): Tensor { return v.permute(this, dims); }
+  /** Swaps two dimensions (a view). */
   transpose(dim0: number, dim1: number): Tensor { return v.transpose(this, dim0, dim1); }
   /** Transpose of a tensor with at most 2 dims. */
   t(): Tensor { return v.t(this); }
+  /**
+   * Broadcasts size-1 dims to `shape` (stride 0, no copy); -1 keeps a size; new dims go in front.
+   */
   expand(shape: readonly number[]): Tensor { return v.expand(this, shape); }
+  /** Expands to `other`'s shape. */
   expandAs(other: Tensor): Tensor { return v.expand(this, other.shape); }
+  /** Elements `start .. start+length-1` of `dim` (a view). */
   narrow(dim: number, start: number, length: number): Tensor { return v.narrow(this, dim, start, length); }
+  /**
+   * Python-style slice `start:end:step` along `dim` (negative indices wrap; bounds clamp; a view).
+   */
   slice(dim: number, start?: number, end?: number, step?: number): Tensor { return v.slice(this, dim, start, end, step); }
+  /** The slice at `index` of `dim`, with that dim removed (a view). */
   select(dim: number, index: number): Tensor { return v.select(this, dim, index); }
+  /** Removes size-1 dims (all of them, or those listed that have size 1). */
   squeeze(dim?: number | readonly number[]): Tensor { return v.squeeze(this, dim); }
+  /** Inserts a size-1 dim at `dim` (which may be `ndim`, or negative counting from the end). */
   unsqueeze(dim: number): Tensor { return v.unsqueeze(this, dim); }
+  /** Merges dims `startDim..endDim` (default all) into one. */
   flatten(startDim?: number, endDim?: number): Tensor { return v.flatten(this, startDim, endDim); }
+  /** This tensor if already contiguous, else a contiguous copy. */
   contiguous(): Tensor { return v.contiguous(this); }
+  /** A contiguous copy with its own storage; gradients pass straight through. */
   clone(): Tensor { return v.clone(this); }
+  /**
+   * Splits along `dim` (default 0) into pieces of `splitSize` (the last may be smaller) or of the
+   * listed sizes. Views.
+   */
   split(splitSize: number | readonly number[], dim?: number): Tensor[] { return join.split(this, splitSize, dim); }
+  /**
+   * Splits along `dim` (default 0) into `chunks` nearly equal views (fewer if the dim is too
+   * small).
+   */
   chunk(chunks: number, dim?: number): Tensor[] { return join.chunk(this, chunks, dim); }
 
   // ---- elementwise ------------------------------------------------------------------------
 
+  /** this + alpha * other (broadcast; dtypes promoted). */
   add(other: Tensor | number, alpha?: number): Tensor { return bin.add(this, other, alpha); }
+  /** this - alpha * other (broadcast; dtypes promoted). */
   sub(other: Tensor | number, alpha?: number): Tensor { return bin.sub(this, other, alpha); }
+  /** Elementwise product (broadcast). */
   mul(other: Tensor | number): Tensor { return bin.mul(this, other); }
+  /** True division (broadcast): integer inputs give float32. */
   div(other: Tensor | number): Tensor { return bin.div(this, other); }
+  /** this ** exponent, elementwise (broadcast). */
   pow(exponent: Tensor | number): Tensor { return bin.pow(this, exponent); }
+  /** Elementwise maximum; on ties the gradient is split half to each. */
   maximum(other: Tensor | number): Tensor { return bin.maximum(this, other); }
+  /** Elementwise minimum; on ties the gradient is split half to each. */
   minimum(other: Tensor | number): Tensor { return bin.minimum(this, other); }
+  /** Elementwise == as a bool tensor (not differentiable). */
   eq(other: Tensor | number): Tensor { return bin.eq(this, other); }
+  /** Elementwise != as a bool tensor (not differentiable). */
   ne(other: Tensor | number): Tensor { return bin.ne(this, other); }
+  /** Elementwise > as a bool tensor (not differentiable). */
   gt(other: Tensor | number): Tensor { return bin.gt(this, other); }
+  /** Elementwise >= as a bool tensor (not differentiable). */
   ge(other: Tensor | number): Tensor { return bin.ge(this, other); }
+  /** Elementwise < as a bool tensor (not differentiable). */
   lt(other: Tensor | number): Tensor { return bin.lt(this, other); }
+  /** Elementwise <= as a bool tensor (not differentiable). */
   le(other: Tensor | number): Tensor { return bin.le(this, other); }
   /** `where(condition, this, other)`, as PyTorch's `Tensor.where`. */
   where(condition: Tensor, other: Tensor | number): Tensor { return bin.where(condition, this, other); }
+  /** -x (refused for bool). */
   neg(): Tensor { return un.neg(this); }
+  /** e^x. */
   exp(): Tensor { return un.exp(this); }
+  /** Natural logarithm. */
   log(): Tensor { return un.log(this); }
+  /** Square root. */
   sqrt(): Tensor { return un.sqrt(this); }
+  /** 1 / sqrt(x). */
   rsqrt(): Tensor { return un.rsqrt(this); }
+  /** |x|; the gradient at 0 is 0. */
   abs(): Tensor { return un.abs(this); }
+  /** Sine (radians). */
   sin(): Tensor { return un.sin(this); }
+  /** Cosine (radians). */
   cos(): Tensor { return un.cos(this); }
+  /** Hyperbolic tangent. */
   tanh(): Tensor { return un.tanh(this); }
+  /** The logistic function 1 / (1 + e^-x). */
   sigmoid(): Tensor { return un.sigmoid(this); }
+  /** max(x, 0); the gradient at 0 is 0. */
   relu(): Tensor { return un.relu(this); }
+  /** -1, 0 or 1 (not differentiable: its gradient is 0). */
   sign(): Tensor { return un.sign(this); }
+  /** The Gauss error function. */
   erf(): Tensor { return un.erf(this); }
+  /** log(1 + x), accurate for small x. */
   log1p(): Tensor { return un.log1p(this); }
+  /** e^x - 1, accurate for small x. */
   expm1(): Tensor { return un.expm1(this); }
+  /** 1 / x. */
   reciprocal(): Tensor { return un.reciprocal(this); }
+  /** x * x. */
   square(): Tensor { return bin.mul(this, this); }
+  /** Rounds down (gradient 0). */
   floor(): Tensor { return un.floor(this); }
+  /** Rounds up (gradient 0). */
   ceil(): Tensor { return un.ceil(this); }
+  /** Rounds half to even (gradient 0). */
   round(): Tensor { return un.round(this); }
+  /**
+   * Limits values to [min, max] (null or undefined: no bound on that side); the gradient passes
+   * where min <= x <= max.
+   */
   clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor { return act.clamp(this, min, max); }
 
   // ---- reductions -------------------------------------------------------------------------
 
+  /** Sum over `dim` (default: all dims); bool counts as int32. */
   sum(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor { return red.sum(this, dim, keepdim); }
+  /** Mean over `dim` (default: all dims); integer inputs give float32. */
   mean(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor { return red.mean(this, dim, keepdim); }
+  /** Variance over `dim` (default: all dims), unbiased unless `opts` says otherwise. */
   var(dim?: number | readonly number[] | null, opts?: red.VarOptions): Tensor { return red.variance(this, dim, opts); }
+  /** Standard deviation over `dim` (default: all dims), unbiased unless `opts` says otherwise. */
   std(dim?: number | readonly number[] | null, opts?: red.VarOptions): Tensor { return red.std(this, dim, opts); }
+  /** Largest value over `dim` (default: all dims). */
   amax(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor { return red.amax(this, dim, keepdim); }
+  /** Smallest value over `dim` (default: all dims). */
   amin(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor { return red.amin(this, dim, keepdim); }
+  /** The largest value (a 0-d tensor). */
   max(): Tensor;
+  /** The largest values along `dim`, with their int32 indices. */
   max(dim: number, keepdim?: boolean): red.ValuesIndices;
   max(dim?: number, keepdim?: boolean): Tensor | red.ValuesIndices {
     return dim === undefined ? red.max(this) : red.max(this, dim, keepdim);
   }
+  /** The smallest value (a 0-d tensor). */
   min(): Tensor;
+  /** The smallest values along `dim`, with their int32 indices. */
   min(dim: number, keepdim?: boolean): red.ValuesIndices;
   min(dim?: number, keepdim?: boolean): Tensor | red.ValuesIndices {
     return dim === undefined ? red.min(this) : red.min(this, dim, keepdim);
   }
+  /**
+   * Index (int32) of the largest value over `dim`, or into the flattened tensor. Not
+   * differentiable.
+   */
   argmax(dim?: number, keepdim?: boolean): Tensor { return red.argmax(this, dim, keepdim); }
+  /**
+   * Index (int32) of the smallest value over `dim`, or into the flattened tensor. Not
+   * differentiable.
+   */
   argmin(dim?: number, keepdim?: boolean): Tensor { return red.argmin(this, dim, keepdim); }
+  /** log(sum(exp(x))) over `dim`, stable for large values. */
   logsumexp(dim: number | readonly number[], keepdim?: boolean): Tensor { return red.logsumexp(this, dim, keepdim); }
 
   // ---- linear algebra, softmax, indexing ------------------------------------------------
 
+  /** `torch.matmul`: dot, matrix or batched product (batch dims broadcast). */
   matmul(other: Tensor): Tensor { return mm.matmul(this, other); }
+  /** Batched product of [B, M, K] and [B, K, N] (no broadcasting). */
   bmm(other: Tensor): Tensor { return mm.bmm(this, other); }
+  /** exp(x) / sum(exp(x)) along `dim`, computed stably. */
   softmax(dim: number): Tensor { return sm.softmax(this, dim); }
+  /** log(softmax(x)) along `dim`, computed stably. */
   logSoftmax(dim: number): Tensor { return sm.logSoftmax(this, dim); }
+  /** Values picked along `dim` at the positions in `index`; the output has index's shape. */
   gather(dim: number, index: Tensor): Tensor { return idx.gather(this, dim, index); }
+  /** The entries at the positions in the 1-D `index` along `dim`. */
   indexSelect(dim: number, index: Tensor): Tensor { return idx.indexSelect(this, dim, index); }
 }
 

@@ -24,16 +24,21 @@ export interface Batch {
   readonly indices: Int32Array;
   /** The epoch and the position within it this batch came from. */
   readonly epoch: number;
+  /** The batch's position within its epoch (0-based). */
   readonly batch: number;
 }
 
 /** Where a loader is: the next batch it yields is batch `batch` of epoch `epoch`. */
 export interface DataLoaderState {
+  /** The loader's seed (shuffling and augmentation). */
   readonly seed: number;
+  /** The epoch of the next batch (0-based). */
   readonly epoch: number;
+  /** The next batch's position within that epoch (0-based). */
   readonly batch: number;
   /** Recorded to catch restoring into a loader that batches differently. */
   readonly batchSize: number;
+  /** Recorded to catch restoring into a loader over a different dataset. */
   readonly datasetLength: number;
 }
 
@@ -63,10 +68,15 @@ export interface DataLoaderOptions {
  * read any batch without touching the position.
  */
 export class DataLoader implements Iterable<Batch> {
+  /** The dataset it reads. */
   readonly dataset: ImageDataset;
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch visits the samples in a new seeded random order. */
   readonly shuffle: boolean;
+  /** Whether an epoch's last, smaller batch is skipped. */
   readonly dropLast: boolean;
+  /** The steps applied to every sample, in order. */
   readonly transforms: readonly Transform[];
   private seed_: number;
   private epoch_ = 0;

@@ -6,6 +6,7 @@
 
 /** Anything indexable with a length, like `torch.utils.data.Dataset`. */
 export interface Dataset<T> {
+  /** Number of samples. */
   readonly length: number;
   /** The sample at `index` (0 <= index < length). */
   get(index: number): T;
@@ -16,7 +17,9 @@ export type PixelArray = Uint8Array | Float32Array;
 
 /** One labelled image; `image` is a view into the dataset, channels x height x width. */
 export interface ImageSample {
+  /** The pixels, channels x height x width (a view into the dataset's array). */
   readonly image: PixelArray;
+  /** The class index. */
   readonly label: number;
 }
 
@@ -39,15 +42,23 @@ export interface ImageDatasetInit {
  * canvas, a generated set); the Node loaders in `@dynconv/data/node` build it from files.
  */
 export class ImageDataset implements Dataset<ImageSample> {
+  /** Every image's pixels, length x channels x height x width, row-major. */
   readonly images: PixelArray;
+  /** One class index per image. */
   readonly labels: Uint8Array | Int32Array;
+  /** Number of images. */
   readonly length: number;
+  /** Channels per image. */
   readonly channels: number;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
   /** channels * height * width. */
   readonly sampleSize: number;
+  /** Number of classes; every label lies in [0, numClasses). */
   readonly numClasses: number;
+  /** Shown in errors and `toString`. */
   readonly name: string;
 
   /** @throws Error when the arrays disagree with each other or with `imageShape`, or a label is out of range. */

@@ -7,9 +7,13 @@ import { DataFormatError, type IdxArray } from './idx.js';
 
 /** Names for error messages, and the class count when it is known. */
 export interface IdxPairOptions {
+  /** The image file's name in errors (default `<images>`). */
   imagesFile?: string;
+  /** The label file's name in errors (default `<labels>`). */
   labelsFile?: string;
+  /** Number of classes; a label at or above it is an error (default: the largest label + 1). */
   numClasses?: number;
+  /** The dataset's name (default: the image file's). */
   name?: string;
 }
 

@@ -10,18 +10,27 @@ export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float
 
 /** The typed array each {@link IdxDType} decodes into. */
 export interface IdxArrayTypes {
+  /** IDX type code 0x08. */
   uint8: Uint8Array;
+  /** IDX type code 0x09. */
   int8: Int8Array;
+  /** IDX type code 0x0B. */
   int16: Int16Array;
+  /** IDX type code 0x0C. */
   int32: Int32Array;
+  /** IDX type code 0x0D. */
   float32: Float32Array;
+  /** IDX type code 0x0E. */
   float64: Float64Array;
 }
 
 /** A decoded IDX file: its element type, its dimension sizes and its values (row-major). */
 export interface IdxArray<D extends IdxDType = IdxDType> {
+  /** Element type. */
   readonly dtype: D;
+  /** Size of each dimension. */
   readonly shape: readonly number[];
+  /** The values, row-major. */
   readonly data: IdxArrayTypes[D];
 }
 
@@ -52,6 +61,7 @@ export const IDX_TYPE_BYTES: Readonly<Record<IdxDType, number>> = Object.freeze(
 
 /** A malformed data file; `file` names it (a path, or the name the caller gave the bytes). */
 export class DataFormatError extends Error {
+  /** The file at fault: a path, or the name the caller gave the bytes. */
   readonly file: string;
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);

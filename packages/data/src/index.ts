@@ -3,6 +3,7 @@
  * never touches the file system, so it runs in a browser given arrays; the loaders that
  * read files (MNIST, Fashion-MNIST, IDX files, gzip) are in `@dynconv/data/node`.
  * @packageDocumentation
+ * @module @dynconv/data
  */
 export { DataFormatError, IDX_TYPE_BYTES, IDX_TYPE_CODES, isGzip, parseIdx, type IdxArray, type IdxArrayTypes, type IdxDType } from './idx.js';
 export { encodeIdx } from './idx-encode.js';

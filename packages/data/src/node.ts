@@ -3,6 +3,7 @@
  * Fashion-MNIST and its binary cache). Re-exports the browser-safe entry too, so Node code
  * needs one import.
  * @packageDocumentation
+ * @module @dynconv/data/node
  */
 export * from './index.js';
 export { loadIdxDataset, readIdxFile, readMaybeGzip } from './node/idx-file.js';

@@ -7,9 +7,14 @@
  */
 import { Generator } from '@dynconv/core';
 
-/** Stream ids, so that e.g. epoch 3's order and batch 3's augmentations are unrelated. */
+/**
+ * Stream ids, so that e.g. epoch 3's order and batch 3's augmentations are unrelated. This one
+ * seeds each epoch's shuffled order.
+ */
 export const STREAM_SHUFFLE = 1;
+/** Stream id of each batch's random augmentations (see {@link STREAM_SHUFFLE}). */
 export const STREAM_TRANSFORM = 2;
+/** Stream id of the random subset `limitDataset` picks (see {@link STREAM_SHUFFLE}). */
 export const STREAM_SUBSET = 3;
 
 /** murmur3's 32-bit finaliser: a bijection on uint32 with full avalanche. */

@@ -12,8 +12,11 @@ import type { Generator } from '@dynconv/core';
 
 /** The layout of the images a transform sees, and the dataset's storage type. */
 export interface SampleInfo {
+  /** Channels per image. */
   readonly channels: number;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
   /** How the dataset stores pixels: uint8 (0-255) or float32. */
   readonly source: 'uint8' | 'float32';
@@ -21,7 +24,9 @@ export interface SampleInfo {
 
 /** v -> scale[c] * v + shift[c] for channel c. */
 export interface Affine {
+  /** Per-channel factor. */
   readonly scale: readonly number[];
+  /** Per-channel offset, added after scaling. */
   readonly shift: readonly number[];
 }
 

@@ -7,23 +7,40 @@ import { GpuContext, type GpuMode } from './context.js';
 /** A mode, or 'auto'. */
 export type ModeOption = GpuMode | 'auto';
 
+/** Every gpu.js mode the backend accepts (besides 'auto'). */
 export const MODES: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl', 'webgpu', 'webasm', 'cpu'];
 
 /** Whether a mode works here, and why not when it does not. */
 export interface ModeAvailability {
+  /** The mode tried. */
   mode: GpuMode;
+  /** Whether a context could be started in it. */
   available: boolean;
+  /** Why not, when it could not. */
   reason?: string;
+  /** What runs it, when it could (the GL renderer string, or a description). */
   renderer?: string;
 }
 
 /** How a backend's mode was chosen. */
 export interface ModeReport {
+  /** The mode asked for (possibly `auto`). */
   requested: ModeOption;
+  /** The mode the backend runs in. */
   chosen: GpuMode;
+  /** The chosen mode's renderer (the GL renderer string, or a description). */
   renderer: string;
   /** For 'auto': each candidate, and its measured milliseconds for the probe workload. */
-  candidates?: { mode: GpuMode; ms?: number; reason?: string; renderer?: string }[];
+  candidates?: {
+    /** The candidate mode. */
+    mode: GpuMode;
+    /** Milliseconds for the probe workload, when the mode started. */
+    ms?: number;
+    /** Why the mode could not start, when it could not. */
+    reason?: string;
+    /** Its renderer, when it started. */
+    renderer?: string;
+  }[];
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;

@@ -7,12 +7,15 @@ import { avgPool2d, batchNorm, conv2d, crossEntropy, Generator, logSoftmax, maxP
 
 /** One case of {@link runParitySubset}. */
 export interface ParityResult {
+  /** What the case computes. */
   name: string;
+  /** Whether the output and the gradients matched the CPU backend's within tolerance. */
   ok: boolean;
   /** Largest |gpu - cpu| over all compared values. */
   maxAbsDiff: number;
   /** Why it failed (a thrown error or the first mismatch). */
   error?: string;
+  /** Wall-clock milliseconds the case took on both backends. */
   ms: number;
 }
 

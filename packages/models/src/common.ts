@@ -78,7 +78,9 @@ export function resolveGroupSize(name: string, opts: DyModelOptions): number {
 
 /** Options of {@link convNormActivation}. */
 export interface ConvNormActivationOptions {
+  /** Stride of the conv (default 1). */
   stride?: number;
+  /** Channel groups of the conv (default 1; the channel count for depthwise). */
   groups?: number;
   /** The activation after the BatchNorm; null for none (a linear bottleneck). */
   activation: ActivationFactory | null;

@@ -6,6 +6,7 @@
  */
 import { BatchNorm2d, Conv2d, fuseModules, type Module, ReLU, ReLU6, Sequential } from '@dynconv/nn';
 
+/** Any module, whatever its forward takes and returns. */
 type AnyModule = Module<never[], unknown>;
 
 /** How many times each module is registered anywhere in `model` (a shared ReLU counts twice). */

@@ -31,7 +31,9 @@ const relu6 = () => new ReLU6();
  * those layers, as in torchvision.
  */
 export class InvertedResidual extends Module {
+  /** The expansion (when t > 1), depthwise and projection layers, in order. */
   readonly conv: Sequential;
+  /** Whether the input is added to the output: stride 1 and as many output channels as input. */
   readonly useResConnect: boolean;
 
   constructor(inp: number, oup: number, stride: number, expandRatio: number, opts: ModelOptions = {}) {
@@ -58,6 +60,7 @@ export type InvertedResidualFactory = (inp: number, oup: number, stride: number,
 export interface MobileNetV2Blocks {
   /** The builder's name, for error messages. */
   name: string;
+  /** Builds each block of the stages. */
   makeBlock: InvertedResidualFactory;
   /** Block widths are rounded to multiples of this (torchvision: 8). */
   divisor: number;
@@ -71,8 +74,14 @@ export interface MobileNetV2Blocks {
  * The blocks come from a factory, so Dy-mobile reuses this class.
  */
 export class MobileNetV2 extends Module {
+  /**
+   * Stem, inverted-residual blocks and the final 1x1 conv, in order (`features.0` ...
+   * `features.18`).
+   */
   readonly features: Sequential;
+  /** Global average pooling (no parameters). */
   readonly avgpool: AdaptiveAvgPool2d;
+  /** Dropout, then the Linear classifier. */
   readonly classifier: Sequential;
 
   constructor(opts: ModelOptions = {}, blocks?: MobileNetV2Blocks) {

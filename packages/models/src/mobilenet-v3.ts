@@ -11,13 +11,19 @@ import { withInit } from './init.js';
 
 /** One bneck row: input, kernel, expanded and output channels, SE, activation, stride. */
 export interface BneckConfig {
+  /** Input channels. */
   inputChannels: number;
+  /** Kernel size of the depthwise conv. */
   kernel: number;
+  /** Channels after the 1x1 expansion (the depthwise conv's width). */
   expandedChannels: number;
+  /** Output channels of the 1x1 projection. */
   outChannels: number;
+  /** Whether a squeeze-excitation follows the depthwise conv. */
   useSe: boolean;
   /** 'HS' hardswish, 'RE' ReLU. */
   activation: 'HS' | 'RE';
+  /** Stride of the depthwise conv. */
   stride: number;
 }
 
@@ -62,7 +68,12 @@ export function squeezeChannels(expanded: number): number {
  * after every conv; a residual connection when the shape is unchanged. Submodule `block`.
  */
 export class InvertedResidualV3 extends Module {
+  /**
+   * The expansion (when it changes the width), depthwise conv, SE (when used) and projection, in
+   * order.
+   */
   readonly block: Sequential;
+  /** Whether the input is added to the output: stride 1 and as many output channels as input. */
   readonly useResConnect: boolean;
 
   constructor(cnf: BneckConfig, opts: ModelOptions = {}) {
@@ -90,8 +101,11 @@ export class InvertedResidualV3 extends Module {
  * The blocks come from a factory, so Dy-MobileNetV3 reuses this class.
  */
 export class MobileNetV3 extends Module {
+  /** Stem, bnecks and the final 1x1 conv, in order. */
   readonly features: Sequential;
+  /** Global average pooling (no parameters). */
   readonly avgpool: AdaptiveAvgPool2d;
+  /** Linear, Hardswish, Dropout, Linear. */
   readonly classifier: Sequential;
 
   constructor(setting: readonly BneckConfig[], lastChannel: number, numClasses: number, makeBlock: (cnf: BneckConfig) => Module, opts: ModelOptions = {}) {

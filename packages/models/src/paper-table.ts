@@ -42,7 +42,12 @@ export interface PaperRow {
    * in its ICLR version (the table's numbers) and its arXiv version (which seems to include the
    * coefficient predictors and the kernel fusion).
    */
-  paperReduction?: { iclr: number; arxiv: number };
+  paperReduction?: {
+    /** The reduction the ICLR version states, in %. */
+    iclr: number;
+    /** The reduction the arXiv version states, in %. */
+    arxiv: number;
+  };
 }
 
 /**

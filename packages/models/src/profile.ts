@@ -25,14 +25,23 @@ export interface LayerProfile {
   name: string;
   /** The module's class: `Conv2d`, `DynamicConv2d`, `CoefficientPredictor`, ... */
   type: string;
+  /** Shape of the layer's input in this pass. */
   inputShape: number[];
+  /** Shape of its output. */
   outputShape: number[];
   /** Multiply-adds of this call. */
   macs: number;
   /** Parameters the layer owns (for a DynamicConv2d or a predictor, with its submodules). */
   params: number;
   /** A dynamic conv's path and its cost by part (no predictor: the block's is its own row). */
-  dynamic?: { path: FusionPath; conv: number; fusion: number };
+  dynamic?: {
+    /** The fusion path the conv took in this pass. */
+    path: FusionPath;
+    /** Multiply-adds of the convolution part. */
+    conv: number;
+    /** Multiply-adds of the kernel (or output) fusion. */
+    fusion: number;
+  };
 }
 
 /** Totals by kind of work. */
@@ -53,6 +62,7 @@ export interface MacBreakdown {
 
 /** {@link profile}'s answer. */
 export interface ModelProfile {
+  /** Shape of the input the model was run on. */
   inputShape: number[];
   /** Layers with multiply-adds or parameters, in the order they ran. */
   layers: LayerProfile[];
@@ -60,6 +70,7 @@ export interface ModelProfile {
   macs: number;
   /** Total parameters of the model (`numParameters()`). */
   params: number;
+  /** Total multiply-adds by kind of work. */
   breakdown: MacBreakdown;
 }
 

@@ -17,11 +17,15 @@ export function expansion(kind: ResNetBlockKind): number {
   return kind === 'basic' ? 1 : 4;
 }
 
-/** Builds the residual block `index` of a stage; `downsample` is its shortcut (null: identity). */
+/**
+ * Builds the residual block `index` of a stage; `downsample` is its shortcut (null: identity).
+ * @inline
+ */
 export type ResNetBlockFactory = (inChannels: number, planes: number, stride: number, downsample: Sequential | null) => Module;
 
 /** The shape of a ResNet: block kind, blocks per stage, stem and per-stage widths. */
 export interface ResNetConfig {
+  /** The residual block of every stage. */
   block: ResNetBlockKind;
   /** Blocks in layer1..layer4 ([2, 2, 2, 2] for ResNet18, [3, 4, 6, 3] for ResNet50). */
   layers: readonly [number, number, number, number];
@@ -38,11 +42,17 @@ export function downsampleShortcut(inC: number, outC: number, stride: number, op
 
 /** ResNet18/34's block: 3x3 conv (with the stride), BN, ReLU, 3x3 conv, BN, plus the shortcut, ReLU. */
 export class BasicBlock extends Module {
+  /** First 3x3 conv, carrying the block's stride. */
   readonly conv1: Conv2d;
+  /** BatchNorm after `conv1`. */
   readonly bn1: BatchNorm2d;
+  /** The ReLU used after `bn1` and after the sum. */
   readonly relu: ReLU;
+  /** Second 3x3 conv. */
   readonly conv2: Conv2d;
+  /** BatchNorm after `conv2`. */
   readonly bn2: BatchNorm2d;
+  /** Projection shortcut (1x1 conv + BN) where the block changes shape; null for the identity. */
   readonly downsample: Sequential | null;
 
   constructor(inC: number, planes: number, stride: number, downsample: Sequential | null, opts: ModelOptions = {}) {
@@ -65,13 +75,21 @@ export class BasicBlock extends Module {
 
 /** ResNet50's block: 1x1 conv to `planes`, 3x3 conv (with the stride), 1x1 conv to 4 * planes, each with BN; the shortcut; ReLU. */
 export class Bottleneck extends Module {
+  /** 1x1 conv reducing to `planes` channels. */
   readonly conv1: Conv2d;
+  /** BatchNorm after `conv1`. */
   readonly bn1: BatchNorm2d;
+  /** 3x3 conv, carrying the block's stride. */
   readonly conv2: Conv2d;
+  /** BatchNorm after `conv2`. */
   readonly bn2: BatchNorm2d;
+  /** 1x1 conv expanding to 4 * planes channels. */
   readonly conv3: Conv2d;
+  /** BatchNorm after `conv3`. */
   readonly bn3: BatchNorm2d;
+  /** The ReLU used after `bn1`, `bn2` and the sum. */
   readonly relu: ReLU;
+  /** Projection shortcut (1x1 conv + BN) where the block changes shape; null for the identity. */
   readonly downsample: Sequential | null;
 
   constructor(inC: number, planes: number, stride: number, downsample: Sequential | null, opts: ModelOptions = {}) {
@@ -103,18 +121,34 @@ export class Bottleneck extends Module {
  * The blocks come from a factory, so the Dy-ResNets reuse this class with dynamic blocks.
  */
 export class ResNet extends Module {
+  /** Stem: 7x7 stride-2 conv from 3 channels. */
   readonly conv1: Conv2d;
+  /** BatchNorm after the stem conv. */
   readonly bn1: BatchNorm2d;
+  /** ReLU after the stem's BatchNorm. */
   readonly relu: ReLU;
+  /** 3x3 stride-2 max pooling ending the stem. */
   readonly maxpool: MaxPool2d;
+  /** Stage 1: residual blocks at stride 1. */
   readonly layer1: Sequential;
+  /** Stage 2: its first block has stride 2. */
   readonly layer2: Sequential;
+  /** Stage 3: its first block has stride 2. */
   readonly layer3: Sequential;
+  /** Stage 4: its first block has stride 2. */
   readonly layer4: Sequential;
+  /** Global average pooling. */
   readonly avgpool: AdaptiveAvgPool2d;
+  /** The classifier. */
   readonly fc: Linear;
 
-  constructor(readonly config: ResNetConfig, numClasses: number, makeBlock: ResNetBlockFactory, opts: ModelOptions = {}) {
+  constructor(
+    /** The block kind, depths and widths it was built with. */
+    readonly config: ResNetConfig,
+    numClasses: number,
+    makeBlock: ResNetBlockFactory,
+    opts: ModelOptions = {},
+  ) {
     super();
     this.conv1 = this.module('conv1', new Conv2d(3, config.stem, 7, { stride: 2, padding: 3, bias: false, ...layerOptions(opts) }));
     this.bn1 = this.module('bn1', new BatchNorm2d(config.stem, { dtype: opts.dtype }));

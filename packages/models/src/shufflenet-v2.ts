@@ -51,10 +51,22 @@ export function shuffleBranch1(inp: number, out: number, stride: number, opts: M
  * The halves are concatenated and shuffled with 2 groups.
  */
 export class ShuffleUnit extends Module {
+  /**
+   * The left branch of a stride-2 unit (depthwise conv, BN, 1x1 conv, BN, ReLU); empty at stride 1.
+   */
   readonly branch1: Sequential;
+  /**
+   * The right branch: 1x1 conv, BN, ReLU, 3x3 depthwise (with the stride), BN, 1x1 conv, BN, ReLU.
+   */
   readonly branch2: Sequential;
 
-  constructor(inp: number, oup: number, readonly stride: number, opts: ModelOptions = {}) {
+  constructor(
+    inp: number,
+    oup: number,
+    /** 1 (split the channels) or 2 (downsample, both branches). */
+    readonly stride: number,
+    opts: ModelOptions = {},
+  ) {
     super();
     const bf = oup / 2;
     if (!Number.isInteger(bf) || (stride === 1 && inp !== oup)) {
@@ -89,13 +101,21 @@ export class ShuffleUnit extends Module {
  * reuses this class.
  */
 export class ShuffleNetV2 extends Module {
+  /** Stem: 3x3 stride-2 conv, BN, ReLU. */
   readonly conv1: Sequential;
+  /** 3x3 stride-2 max pooling after the stem. */
   readonly maxpool: MaxPool2d;
+  /** Stage 2: 4 units, the first with stride 2. */
   readonly stage2: Sequential;
+  /** Stage 3: 8 units, the first with stride 2. */
   readonly stage3: Sequential;
+  /** Stage 4: 4 units, the first with stride 2. */
   readonly stage4: Sequential;
+  /** The final 1x1 conv, BN, ReLU. */
   readonly conv5: Sequential;
+  /** Global average pooling (no parameters). */
   readonly avgpool: AdaptiveAvgPool2d;
+  /** The classifier. */
   readonly fc: Linear;
 
   constructor(

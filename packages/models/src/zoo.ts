@@ -12,15 +12,25 @@ import { shufflenetV2 } from './shufflenet-v2.js';
 
 /** The builders, by name. Static builders ignore the Dy-only options. */
 export const MODELS = {
+  /** The {@link shufflenetV2} builder. */
   shufflenetV2,
+  /** The {@link dyShufflenetV2} builder. */
   dyShufflenetV2,
+  /** The {@link mobilenetV2} builder. */
   mobilenetV2,
+  /** The {@link dyMobile} builder. */
   dyMobile,
+  /** The {@link resnet18} builder. */
   resnet18,
+  /** The {@link dyResnet18} builder. */
   dyResnet18,
+  /** The {@link resnet50} builder. */
   resnet50,
+  /** The {@link dyResnet50} builder. */
   dyResnet50,
+  /** The {@link mobilenetV3Small} builder. */
   mobilenetV3Small,
+  /** The {@link dyMobilenetV3Small} builder. */
   dyMobilenetV3Small,
 } as const satisfies Record<string, (opts?: DyModelOptions) => Module>;
 

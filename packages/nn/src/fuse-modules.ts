@@ -16,6 +16,7 @@ import { BatchNorm2d } from './layers/normalization.js';
 import { Identity } from './layers/shape.js';
 import type { Module } from './module.js';
 
+/** Any module, whatever its forward takes and returns. */
 type AnyModule = Module<never[], unknown>;
 
 /**

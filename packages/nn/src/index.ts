@@ -3,6 +3,7 @@
  * schedules and safetensors. File I/O lives in the `@dynconv/nn/node` entry so this one stays
  * browser-safe.
  * @packageDocumentation
+ * @module @dynconv/nn
  */
 export { Module, type LoadOptions, type LoadResult, type StateDict } from './module.js';
 export * as init from './init.js';

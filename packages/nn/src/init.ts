@@ -4,9 +4,12 @@
  */
 import { defaultGenerator, type Generator, noGrad, rand, randn, type Tensor } from '@dynconv/core';
 
+/** The nonlinearities {@link calculateGain} knows (`torch.nn.init.calculate_gain`'s names). */
 export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
+/** Options every random initialiser takes. */
 export interface InitOptions {
+  /** Source of the random draws (default: the default generator). */
   generator?: Generator;
 }
 
@@ -31,7 +34,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 }
 
 /** fan_in and fan_out: dims 1 and 0 times the receptive field (the product of the rest). */
-export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+export function fans(t: Tensor): {
+  /** Inputs feeding each output: dim 1 times the receptive field. */
+  fanIn: number;
+  /** Outputs each input feeds: dim 0 times the receptive field. */
+  fanOut: number;
+} {
   if (t.ndim < 2) throw new Error(`init: fan in and fan out need a tensor with at least 2 dims, got shape [${t.shape.join(', ')}]`);
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
@@ -56,23 +64,32 @@ export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Te
   return fill(t, z.mul(std).add(mean));
 }
 
+/** Fills `t` with `value` in place; returns `t`. */
 export function constant(t: Tensor, value: number): Tensor {
   noGrad(() => t.fill_(value));
   return t;
 }
 
+/** Fills `t` with 0 in place; returns `t`. */
 export function zeros(t: Tensor): Tensor {
   return constant(t, 0);
 }
 
+/** Fills `t` with 1 in place; returns `t`. */
 export function ones(t: Tensor): Tensor {
   return constant(t, 1);
 }
 
+/** Options of {@link kaimingUniform} and {@link kaimingNormal}. */
 export interface KaimingOptions extends InitOptions {
   /** Negative slope of the leaky ReLU after this layer (0 for ReLU). */
   a?: number;
+  /**
+   * Which fan the variance is scaled by: 'fanIn' (default; preserves the forward pass) or 'fanOut'
+   * (the backward pass).
+   */
   mode?: 'fanIn' | 'fanOut';
+  /** The nonlinearity after the layer, for the gain (default 'leaky_relu', with slope `a`). */
   nonlinearity?: Nonlinearity;
 }
 

@@ -18,7 +18,9 @@ export interface LoadOptions {
 
 /** What {@link Module.loadStateDict} did not match (always empty in strict mode). */
 export interface LoadResult {
+  /** The module's keys that the dict lacks (left unchanged). */
   missingKeys: string[];
+  /** The dict's keys the module does not have (ignored). */
   unexpectedKeys: string[];
 }
 
@@ -28,6 +30,11 @@ export type StateDict = Record<string, Tensor>;
 /** The key Node's `util.inspect` calls; the global symbol, so no node:util import. */
 const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
+/**
+ * The base of every layer and model: registers parameters, buffers and submodules by name (their
+ * state-dict keys, PyTorch's spelling), and provides what works on the whole tree: parameter lists,
+ * train/eval mode, state dicts. `In` and `Out` are the types of `forward`'s arguments and result.
+ */
 export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode (dropout active, batch norm on batch statistics); see {@link train}. */
   training = true;
@@ -96,6 +103,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return [...this.children_].filter((e): e is [string, Module<never[], unknown>] => e[1] !== null);
   }
 
+  /** Direct submodules, in registration order. */
   children(): Module<never[], unknown>[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -107,6 +115,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return out;
   }
 
+  /** This module and every descendant, depth first. */
   modules(): Module<never[], unknown>[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -130,14 +139,19 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return this.named('params', prefix, recurse);
   }
 
+  /**
+   * Parameters in registration order (shared ones once); `recurse` false: this module's own only.
+   */
   parameters(recurse = true): Tensor[] {
     return this.namedParameters('', recurse).map(([, p]) => p);
   }
 
+  /** Buffers with dotted names, in registration order. */
   namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
     return this.named('buffersByName', prefix, recurse);
   }
 
+  /** Buffers in registration order (shared ones once); `recurse` false: this module's own only. */
   buffers(recurse = true): Tensor[] {
     return this.namedBuffers('', recurse).map(([, b]) => b);
   }

@@ -5,17 +5,25 @@ import type { DType, TypedArray } from '../dtype.js';
  * back to the backend that made it, inside a {@link TensorInfo}.
  */
 export interface Storage {
+  /** The backend that allocated it and runs kernels on it. */
   readonly backend: Backend;
+  /** Element type of the data. */
   readonly dtype: DType;
+  /** Number of elements (not bytes). */
   readonly size: number;
 }
 
 /** What a kernel receives for each tensor argument: storage plus the view laid over it. */
 export interface TensorInfo {
+  /** The storage the view reads. */
   readonly storage: Storage;
+  /** Element type (the storage's). */
   readonly dtype: DType;
+  /** Size of each dim of the view. */
   readonly shape: readonly number[];
+  /** Elements to step in the storage per index of each dim (0 where broadcast). */
   readonly strides: readonly number[];
+  /** Storage index of the view's first element. */
   readonly offset: number;
 }
 
@@ -29,6 +37,7 @@ export type BinaryKernelName =
   | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Maximum' | 'Minimum'
   | 'Eq' | 'Ne' | 'Gt' | 'Ge' | 'Lt' | 'Le';
 
+/** Reductions over a set of axes (the `Reduce` kernel). */
 export type ReduceKernelName = 'Sum' | 'Max' | 'Min' | 'Prod';
 
 /**
@@ -37,10 +46,15 @@ export type ReduceKernelName = 'Sum' | 'Max' | 'Min' | 'Prod';
  * output size from here instead of recomputing it.
  */
 export interface Conv2dParams {
+  /** Stride: rows, columns. */
   readonly stride: readonly [number, number];
   /** Zero padding: top, bottom, left, right (asymmetric for 'same' with even kernels). */
   readonly padding: readonly [number, number, number, number];
+  /** Spacing between kernel taps: rows, columns. */
   readonly dilation: readonly [number, number];
+  /**
+   * Channel groups: input and output channels are split into this many independent convolutions.
+   */
   readonly groups: number;
   /**
    * Output height Ho: the conv's output, and dy's height in the two backprop kernels. Normally
@@ -51,6 +65,7 @@ export interface Conv2dParams {
   /** Output width Wo, as {@link Conv2dParams.outHeight}. */
   readonly outWidth: number;
 }
+/** Index-of-extremum reductions along one axis (the `ArgReduce` kernel). */
 export type ArgReduceKernelName = 'ArgMax' | 'ArgMin';
 
 /**
@@ -95,33 +110,51 @@ export interface KernelSignatures {
   PoolArgMax: (x: TensorInfo, rows: readonly (readonly number[])[], cols: readonly (readonly number[])[]) => Storage;
 }
 
+/** The name of a primitive kernel: every backend implements all of them. */
 export type KernelName = keyof KernelSignatures;
 
 /** The scalar settings of one Adam/AdamW step (PyTorch's rule; `step` counts from 1). */
 export interface AdamScalars {
+  /** Learning rate. */
   readonly lr: number;
+  /** Decay of the first-moment (mean) estimate. */
   readonly beta1: number;
+  /** Decay of the second-moment (uncentered variance) estimate. */
   readonly beta2: number;
+  /** Added to the denominator for numerical stability. */
   readonly eps: number;
+  /** Weight decay factor (L2 penalty, or decoupled decay with `decoupled`). */
   readonly weightDecay: number;
   /** AdamW: decay θ by (1 - lr·weightDecay) instead of adding weightDecay·θ to the gradient. */
   readonly decoupled: boolean;
+  /** AMSGrad: divide by the running maximum of the second moment (kept in maxExpAvgSq). */
   readonly amsgrad: boolean;
+  /** Ascend the objective: the gradient is negated. */
   readonly maximize: boolean;
+  /** This step's number, from 1 (for the bias corrections). */
   readonly step: number;
 }
 
 /** The scalars of one SGD step (torch.optim.SGD's options, and whether the momentum buffer is new). */
 export interface SgdScalars {
+  /** Learning rate. */
   readonly lr: number;
+  /** Momentum factor (0: plain SGD, no buffer). */
   readonly momentum: number;
+  /** Dampening of the gradient added to the momentum buffer. */
   readonly dampening: number;
+  /** L2 penalty added to the gradient. */
   readonly weightDecay: number;
+  /** Nesterov momentum. */
   readonly nesterov: boolean;
+  /** Ascend the objective: the gradient is negated. */
   readonly maximize: boolean;
   /** The buffer is set to the gradient (the first step with momentum) instead of updated. */
   readonly firstStep: boolean;
 }
+
+/** The activation a ChannelAffine kernel applies after its affine map. */
+export type ChannelActivation = 'none' | 'relu' | 'relu6';
 
 /**
  * Fused kernels: a chain of primitive work done in one or two passes. They are optional: the op
@@ -129,9 +162,6 @@ export interface SgdScalars {
  * where a backend has none, so a new backend works without them. Parity tests compare each
  * backend's fused kernels with the reference backend's.
  */
-/** The activation a ChannelAffine kernel applies after its affine map. */
-export type ChannelActivation = 'none' | 'relu' | 'relu6';
-
 export interface FusedKernelSignatures {
   /**
    * Training-mode batch normalization of x [N, C, ...] with the statistics of the batch:
@@ -172,6 +202,7 @@ export interface FusedKernelSignatures {
   SgdStep: (param: TensorInfo, grad: TensorInfo, momentumBuffer: TensorInfo | null, s: SgdScalars) => void;
 }
 
+/** The name of an optional fused kernel. */
 export type FusedKernelName = keyof FusedKernelSignatures;
 
 /** Every kernel's signature, primitive and fused. */
@@ -189,6 +220,7 @@ export type KernelTable = { readonly [K in KernelName]: KernelSignatures[K] } & 
  * backend may keep data elsewhere and read it back asynchronously.
  */
 export interface Backend {
+  /** The name it is registered under. */
   readonly name: string;
   /** Uploads host data (already of the storage's dtype) into a new storage. */
   fromArray(dtype: DType, data: TypedArray): Storage;

@@ -74,6 +74,7 @@ export function sub(a: Operand, b: Operand, alpha = 1): Tensor {
   return binaryOp('sub', 'Sub', a, b, (_a, _b, _y, g) => [g, g.neg()], boolToInt);
 }
 
+/** Elementwise product a * b. */
 export function mul(a: Operand, b: Operand): Tensor {
   return binaryOp('mul', 'Mul', a, b, (a, b, _y, g) => [g.mul(b), g.mul(a)], boolToInt);
 }
@@ -99,10 +100,12 @@ function pickMask(win: Tensor, tie: Tensor): Tensor {
   return win.add(tie.mul(0.5));
 }
 
+/** Elementwise maximum of a and b; on ties the gradient is split half to each. */
 export function maximum(a: Operand, b: Operand): Tensor {
   return binaryOp('maximum', 'Maximum', a, b, (a, b, _y, g) => [g.mul(pickMask(a.gt(b), a.eq(b))), g.mul(pickMask(b.gt(a), a.eq(b)))]);
 }
 
+/** Elementwise minimum of a and b; on ties the gradient is split half to each. */
 export function minimum(a: Operand, b: Operand): Tensor {
   return binaryOp('minimum', 'Minimum', a, b, (a, b, _y, g) => [g.mul(pickMask(a.lt(b), a.eq(b))), g.mul(pickMask(b.lt(a), a.eq(b)))]);
 }
@@ -114,10 +117,15 @@ function compare(op: string, kernel: BinaryKernelName, a: Operand, b: Operand): 
 
 /** Elementwise a == b as a bool tensor (not differentiable). */
 export const eq = (a: Operand, b: Operand): Tensor => compare('eq', 'Eq', a, b);
+/** Elementwise a != b as a bool tensor (not differentiable). */
 export const ne = (a: Operand, b: Operand): Tensor => compare('ne', 'Ne', a, b);
+/** Elementwise a > b as a bool tensor (not differentiable). */
 export const gt = (a: Operand, b: Operand): Tensor => compare('gt', 'Gt', a, b);
+/** Elementwise a >= b as a bool tensor (not differentiable). */
 export const ge = (a: Operand, b: Operand): Tensor => compare('ge', 'Ge', a, b);
+/** Elementwise a < b as a bool tensor (not differentiable). */
 export const lt = (a: Operand, b: Operand): Tensor => compare('lt', 'Lt', a, b);
+/** Elementwise a <= b as a bool tensor (not differentiable). */
 export const le = (a: Operand, b: Operand): Tensor => compare('le', 'Le', a, b);
 
 /** Picks `a` where `condition` is non-zero, else `b`; the condition gets no gradient. */

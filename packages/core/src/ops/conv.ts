@@ -13,23 +13,41 @@ import type { Tensor } from '../tensor.js';
 import { cast } from './cast.js';
 import { checkTensor, commonBackend, wrap } from './util.js';
 
+/** One number for both spatial dims, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
 /** Options of {@link conv2d}, as in `torch.nn.functional.conv2d`. */
 export interface Conv2dOptions {
+  /** Step of the window (default 1). */
   stride?: Pair;
   /** A number, [h, w], 'valid' (0) or 'same' (output size = input size; stride 1 only). */
   padding?: Pair | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
+  /**
+   * Split input and output channels into this many independent convolutions (default 1; `C` for
+   * depthwise).
+   */
   groups?: number;
 }
 
 /** Options of {@link convTranspose2d}, as in `torch.nn.functional.conv_transpose2d`. */
 export interface ConvTranspose2dOptions {
+  /** Stride of the convolution this one transposes: the upsampling factor (default 1). */
   stride?: Pair;
+  /**
+   * Padding of the convolution this one transposes: that many rows and columns are trimmed from
+   * each side of the output (default 0).
+   */
   padding?: Pair;
+  /**
+   * Extra rows/columns added to one side of the output, to pick among the input sizes a strided
+   * convolution maps to the same output size (default 0; less than stride or dilation).
+   */
   outputPadding?: Pair;
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
+  /** Channel groups, as in {@link conv2d} (default 1). */
   groups?: number;
 }
 
@@ -64,8 +82,10 @@ export interface Conv2dInfo extends Conv2dParams {
   readonly filterShape: readonly [number, number, number, number];
   /** y: [N, K, outHeight, outWidth]. */
   readonly outShape: readonly [number, number, number, number];
+  /** Stride: rows, columns. */
   readonly stride: readonly [number, number];
   readonly padding: readonly [number, number, number, number];
+  /** Spacing between kernel taps: rows, columns. */
   readonly dilation: readonly [number, number];
 }
 

@@ -106,10 +106,12 @@ export function full(shape: readonly number[], value: number, opts: CreateOption
   return finish(wrap(runKernel(backend, 'Fill', sizeOf(s), castScalar(value, dtype), dtype), s), opts);
 }
 
+/** A tensor of `shape` filled with 0 (float32 unless `opts.dtype` says otherwise). */
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 0, opts);
 }
 
+/** A tensor of `shape` filled with 1 (float32 unless `opts.dtype` says otherwise). */
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
@@ -119,10 +121,12 @@ export function fullLike(like: Tensor, value: number, opts: CreateOptions = {}):
   return full(like.shape, value, { dtype: like.dtype, backend: like.backend.name, ...opts });
 }
 
+/** Zeros with the shape, dtype and backend of `like` (each overridable). */
 export function zerosLike(like: Tensor, opts: CreateOptions = {}): Tensor {
   return fullLike(like, 0, opts);
 }
 
+/** Ones with the shape, dtype and backend of `like` (each overridable). */
 export function onesLike(like: Tensor, opts: CreateOptions = {}): Tensor {
   return fullLike(like, 1, opts);
 }

@@ -19,24 +19,39 @@ import { matmul } from './matmul.js';
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
   stride?: Pair;
+  /** Implicit padding on each side (default 0); padded positions never win the max. */
   padding?: Pair;
+  /** Spacing between window taps (default 1). */
   dilation?: Pair;
+  /**
+   * Round the output size up instead of down, so a last partial window is kept (it must start
+   * inside the input or left padding).
+   */
   ceilMode?: boolean;
 }
 
 /** Options of {@link avgPool2d}. */
 export interface AvgPool2dOptions {
+  /** Defaults to the kernel size. */
   stride?: Pair;
+  /** Zero padding on each side (default 0). */
   padding?: Pair;
+  /**
+   * Round the output size up instead of down, so a last partial window is kept (it must start
+   * inside the input or left padding).
+   */
   ceilMode?: boolean;
   /** Count padding zeros in the divisor (default true, as in PyTorch). */
   countIncludePad?: boolean;
+  /** Divide every window sum by this instead of the window size. */
   divisorOverride?: number;
 }
 
 /** Values and int32 indices (into each flattened H*W plane) of max pooling. */
 export interface PoolWithIndices {
+  /** The pooled maxima [N, C, Ho, Wo]. */
   values: Tensor;
+  /** Where each maximum is: its flat index h * W + w in its input plane (int32). */
   indices: Tensor;
 }
 

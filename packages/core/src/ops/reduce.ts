@@ -13,6 +13,11 @@ import { exp, log } from './unary.js';
 import { expand, reshape, squeeze } from './views.js';
 import { checkTensor, wrap } from './util.js';
 
+/**
+ * The dims a reduction runs over: one dim, a list of dims (negative counts from the end), or
+ * null/undefined for all of them.
+ * @inline
+ */
 export type Dims = number | readonly number[] | null | undefined;
 
 /** Options of {@link variance} and {@link std}. */
@@ -21,12 +26,15 @@ export interface VarOptions {
   unbiased?: boolean;
   /** Divide by n - correction; overrides `unbiased`. */
   correction?: number;
+  /** Keep reduced dims as size 1 (default false). */
   keepdim?: boolean;
 }
 
 /** Values and int32 indices, as `max(x, dim)` and `min(x, dim)` return them. */
 export interface ValuesIndices {
+  /** The extreme values along the dim. */
   values: Tensor;
+  /** Their positions along the dim (int32; the first one on ties). */
   indices: Tensor;
 }
 

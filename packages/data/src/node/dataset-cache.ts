@@ -41,7 +41,19 @@ interface Header {
 }
 
 /** The outcome of {@link readDatasetCache}: the datasets, or why the file cannot be used. */
-export type CacheReadResult = { ok: true; datasets: Record<string, ImageDataset> } | { ok: false; reason: string };
+export type CacheReadResult =
+  | {
+    /** The cache was valid. */
+    ok: true;
+    /** Its datasets by split name. */
+    datasets: Record<string, ImageDataset>;
+  }
+  | {
+    /** The cache cannot be used. */
+    ok: false;
+    /** Why not (missing file, bad magic, other version or source, size or checksum mismatch). */
+    reason: string;
+  };
 
 /**
  * Writes uint8 datasets to `path` atomically (temporary file + rename).

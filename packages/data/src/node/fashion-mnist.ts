@@ -43,10 +43,13 @@ export interface FashionMnistOptions {
 
 /** Both splits and where they came from. */
 export interface FashionMnistSplits {
+  /** The training split. */
   readonly train: ImageDataset;
+  /** The test split. */
   readonly test: ImageDataset;
   /** 'cache' when read from the binary cache, 'json' when converted from the package's JSON. */
   readonly source: 'cache' | 'json';
+  /** Where the binary cache is (read, or written). */
   readonly cachePath: string;
   /** Why the cache was not used, when it was not. */
   readonly rebuildReason?: string;
@@ -203,7 +206,12 @@ function parseClass(file: string, text: string, perClass: number): Uint8Array {
 }
 
 /** Converts the package's JSON (150 MB) into the two splits. */
-export async function convertFashionMnistJson(dir: string = fashionMnistSourceDir()): Promise<{ train: ImageDataset; test: ImageDataset }> {
+export async function convertFashionMnistJson(dir: string = fashionMnistSourceDir()): Promise<{
+  /** 60,000 images: the first 6,000 of each class. */
+  train: ImageDataset;
+  /** 10,000 images: the other 1,000 of each class. */
+  test: ImageDataset;
+}> {
   const trainPer = PER_CLASS - TEST_PER_CLASS;
   const train = new Uint8Array(trainPer * CLASSES * PIXELS);
   const test = new Uint8Array(TEST_PER_CLASS * CLASSES * PIXELS);

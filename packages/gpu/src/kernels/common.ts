@@ -6,8 +6,15 @@ import { GpuStorage, storageOf } from '../storage.js';
 
 /** The gpu backend as its kernels see it. */
 export interface GpuBackend extends Backend {
+  /**
+   * The gpu.js context the kernels launch on (compiled-kernel cache, uploads, read-backs).
+   * @internal
+   */
   readonly ctx: GpuContext;
-  /** A new storage over device data of `size` elements. */
+  /**
+   * A new storage over device data of `size` elements.
+   * @internal
+   */
   wrap(dtype: DType, size: number, data: DeviceData): GpuStorage;
 }
 

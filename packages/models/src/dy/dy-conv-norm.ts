@@ -10,10 +10,13 @@ import { type ActivationFactory, type DyModelOptions, layerOptions } from '../co
 
 /** Options of {@link DyConvNormActivation}. */
 export interface DyConvNormActivationOptions {
+  /** Stride of the conv (default 1). */
   stride?: number;
+  /** Channel groups of the conv (default 1; the channel count for depthwise). */
   groups?: number;
   /** The activation after the BatchNorm; null for none. */
   activation: ActivationFactory | null;
+  /** BatchNorm options (MobileNetV3 uses eps 0.001, momentum 0.01). */
   norm?: BatchNormOptions;
 }
 
@@ -33,8 +36,11 @@ export function dynamicConv(inC: number, outC: number, kernelSize: number, group
 
 /** Dynamic conv, BatchNorm, optional activation; `forward(x, eta)` with this layer's coefficients. */
 export class DyConvNormActivation extends Module<[Tensor, Tensor], Tensor> {
+  /** The dynamic conv (registered as `0`), without a predictor of its own. */
   readonly conv: DynamicConv2d;
+  /** BatchNorm after the conv (registered as `1`). */
   readonly bn: BatchNorm2d;
+  /** The activation (registered as `2`), or null for none. */
   readonly activation: Module | null;
 
   constructor(inC: number, outC: number, kernelSize: number, groupSize: number, opts: DyConvNormActivationOptions, model: DyModelOptions = {}) {

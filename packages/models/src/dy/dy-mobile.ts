@@ -27,8 +27,11 @@ const relu6 = () => new ReLU6();
  * residual when the shape is unchanged.
  */
 export class DyInvertedResidual extends Module {
+  /** Predicts the coefficients of the block's three dynamic convs from the block input. */
   readonly predictor: CoefficientPredictor;
+  /** The three dynamic conv + BN (+ ReLU6) layers, in order. */
   readonly conv: DyChain;
+  /** Whether the input is added to the output: stride 1 and as many output channels as input. */
   readonly useResConnect: boolean;
 
   constructor(inp: number, oup: number, stride: number, groupSize: number, channelsPerGroup: number, opts: DyModelOptions = {}) {

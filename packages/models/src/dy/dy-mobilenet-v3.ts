@@ -16,8 +16,14 @@ import { DyConvNormActivation } from './dy-conv-norm.js';
 
 /** A bneck with dynamic convs and a shared predictor; `block` mirrors torchvision's indices. */
 export class DyInvertedResidualV3 extends Module {
+  /** Predicts the coefficients of the bneck's dynamic convs from its input. */
   readonly predictor: CoefficientPredictor;
+  /**
+   * The dynamic expansion (when it changes the width), depthwise conv, static SE (when used) and
+   * dynamic projection, in order.
+   */
   readonly block: DyChain;
+  /** Whether the input is added to the output: stride 1 and as many output channels as input. */
   readonly useResConnect: boolean;
 
   constructor(cnf: BneckConfig, groupSize: number, opts: DyModelOptions = {}) {

@@ -28,12 +28,25 @@ function resnetPredictor(inC: number, outputs: number, opts: DyModelOptions): Co
 
 /** Dynamic version of torchvision's BasicBlock (two 3x3 dynamic convs). */
 export class DyBasicBlock extends Module {
+  /**
+   * Predicts the coefficients of every dynamic conv of the block from the block input (two FC
+   * layers, hidden width C_in / 4).
+   */
   readonly predictor: CoefficientPredictor;
+  /** First 3x3 dynamic conv, carrying the block's stride. */
   readonly conv1: DynamicConv2d;
+  /** BatchNorm after `conv1`. */
   readonly bn1: BatchNorm2d;
+  /** The ReLU used after `bn1` and after the sum. */
   readonly relu: ReLU;
+  /** Second 3x3 dynamic conv. */
   readonly conv2: DynamicConv2d;
+  /** BatchNorm after `conv2`. */
   readonly bn2: BatchNorm2d;
+  /**
+   * Static projection shortcut (1x1 conv + BN) where the block changes shape; null for the
+   * identity.
+   */
   readonly downsample: Sequential | null;
 
   constructor(inC: number, planes: number, stride: number, downsample: Sequential | null, groupSize: number, opts: DyModelOptions = {}) {
@@ -59,14 +72,29 @@ export class DyBasicBlock extends Module {
 
 /** Dynamic version of torchvision's Bottleneck (1x1, 3x3, 1x1 dynamic convs). */
 export class DyBottleneck extends Module {
+  /**
+   * Predicts the coefficients of every dynamic conv of the block from the block input (two FC
+   * layers, hidden width C_in / 4).
+   */
   readonly predictor: CoefficientPredictor;
+  /** 1x1 dynamic conv reducing to `planes` channels. */
   readonly conv1: DynamicConv2d;
+  /** BatchNorm after `conv1`. */
   readonly bn1: BatchNorm2d;
+  /** 3x3 dynamic conv, carrying the block's stride. */
   readonly conv2: DynamicConv2d;
+  /** BatchNorm after `conv2`. */
   readonly bn2: BatchNorm2d;
+  /** 1x1 dynamic conv expanding to 4 * planes channels. */
   readonly conv3: DynamicConv2d;
+  /** BatchNorm after `conv3`. */
   readonly bn3: BatchNorm2d;
+  /** The ReLU used after `bn1`, `bn2` and the sum. */
   readonly relu: ReLU;
+  /**
+   * Static projection shortcut (1x1 conv + BN) where the block changes shape; null for the
+   * identity.
+   */
   readonly downsample: Sequential | null;
 
   constructor(inC: number, planes: number, stride: number, downsample: Sequential | null, groupSize: number, opts: DyModelOptions = {}) {

@@ -32,12 +32,32 @@ const relu = () => new ReLU();
  * output `oup / 2` channels. Then concatenation and a channel shuffle.
  */
 export class DyShuffleUnit extends Module {
+  /** Predicts the dynamic branch's coefficients from that branch's input. */
   readonly predictor: CoefficientPredictor;
+  /**
+   * The static left branch of a stride-2 unit (depthwise conv, BN, 1x1 conv, BN, ReLU); empty at
+   * stride 1.
+   */
   readonly branch1: Sequential;
+  /**
+   * The dynamic right branch: 1x1 + BN + ReLU, 3x3 depthwise (with the stride) + BN, 1x1 + BN +
+   * ReLU.
+   */
   readonly branch2: DyChain;
+  /** Channels of the dynamic branch's output (and, at stride 1, of its input). */
   readonly right: number;
 
-  constructor(inp: number, oup: number, readonly stride: number, readonly shuffleGroups: number, rightFraction: number, groupSize: number, opts: DyModelOptions = {}) {
+  constructor(
+    inp: number,
+    oup: number,
+    /** 1 (split the channels) or 2 (downsample, both branches). */
+    readonly stride: number,
+    /** Groups of the channel shuffle after the concatenation. */
+    readonly shuffleGroups: number,
+    rightFraction: number,
+    groupSize: number,
+    opts: DyModelOptions = {},
+  ) {
     super();
     // The 3:1 split is of the split operation, which only stride-1 units have; a downsampling
     // unit keeps torchvision's halves (see docs/models.md).

@@ -18,12 +18,17 @@ import { mergeOptimizerState, OPTIMIZER_PREFIX, splitOptimizerState } from './op
 
 /** What goes into a checkpoint. */
 export interface CheckpointState {
+  /** The model whose state dict is saved (under `model.`). */
   model: Module<never[], unknown>;
+  /** The optimizer whose state is saved (its tensors in the body, the rest as JSON). */
   optimizer?: Optimizer;
+  /** The learning-rate schedule whose state is saved. */
   scheduler?: LRScheduler;
   /** Random generators by name (their exact stream positions are saved). */
   generators?: Record<string, Generator>;
+  /** The epoch reached, as the caller counts it. */
   epoch: number;
+  /** The optimizer steps taken so far. */
   step: number;
   /** JSON-able extras: metrics so far, arguments, data-loader state. NaN becomes null. */
   extra?: Record<string, unknown>;
@@ -31,21 +36,33 @@ export interface CheckpointState {
 
 /** Where {@link Checkpoint.restore} puts the saved state. */
 export interface RestoreTarget {
+  /** Receives the saved state dict (keys and shapes must match). */
   model: Module<never[], unknown>;
+  /** Receives the saved optimizer state; an error if the checkpoint has none. */
   optimizer?: Optimizer;
+  /** Receives the saved schedule state; an error if the checkpoint has none. */
   scheduler?: LRScheduler;
+  /**
+   * Generators to set to the saved stream positions, by name; each name must be in the checkpoint.
+   */
   generators?: Record<string, Generator>;
 }
 
 /** A decoded checkpoint. */
 export interface Checkpoint {
+  /** The epoch saved. */
   epoch: number;
+  /** The step saved. */
   step: number;
+  /** The JSON extras saved (empty when none). */
   extra: Record<string, unknown>;
   /** The model's state dict (keys without the `model.` prefix). */
   stateDict: StateDict;
+  /** The optimizer state, or null when none was saved. */
   optimizer: OptimizerStateDict | null;
+  /** The schedule state, or null when none was saved. */
   scheduler: LRSchedulerStateDict | null;
+  /** Each saved generator's state (as `Generator.getState` returns it), by name. */
   generators: Record<string, number[]>;
   /**
    * Loads everything into `target`, all or nothing: everything is checked (optimizer state

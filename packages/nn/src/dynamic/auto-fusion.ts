@@ -17,8 +17,9 @@ export type FusionTimer = (run: () => void, path: FusionPath, signature: string)
 export interface AutoFusionChoice {
   /** The path forward() takes for this signature. */
   path: FusionPath;
-  /** What the timer measured for each path (NaN for a choice set by hand). */
+  /** What the timer measured for output fusion (NaN for a choice set by hand). */
   outputMs: number;
+  /** The same for kernel fusion. */
   kernelMs: number;
 }
 

@@ -19,8 +19,11 @@ export interface PathCost {
 
 /** {@link dynamicConvCost}'s answer. */
 export interface DynamicConvCost {
+  /** The layer's output shape [N, outChannels, Ho, Wo]. */
   outputShape: [number, number, number, number];
+  /** Multiply-adds of output fusion. */
   output: PathCost;
+  /** Multiply-adds of kernel fusion. */
   kernel: PathCost;
 }
 

@@ -15,10 +15,13 @@ export type FusionMode = FusionPath | 'auto';
 
 /** Options of {@link DynamicConv2d}. */
 export interface DynamicConv2dOptions extends LayerOptions {
+  /** Step of the window (default 1). */
   stride?: Pair;
   /** A number, [h, w], 'valid' or 'same' (stride 1 only), as for Conv2d. */
   padding?: Pair | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
+  /** Channel groups of the convolution (default 1). */
   groups?: number;
   /** A bias [outChannels], added after the fusion (default true). */
   bias?: boolean;
@@ -61,12 +64,17 @@ export interface DynamicConv2dOptions extends LayerOptions {
  * `predictor.fc1.*`, `predictor.fc2.*` with a hidden layer).
  */
 export class DynamicConv2d extends Module {
+  /** The bank of fixed kernels, [outChannels * groupSize, inChannels / groups, kh, kw]. */
   readonly weight: Tensor;
+  /** The bias [outChannels] added after the fusion, or null without one. */
   readonly bias: Tensor | null;
   /** The own coefficient predictor, or null when coefficients come from outside. */
   readonly predictor: CoefficientPredictor | null;
+  /** Kernel height and width. */
   readonly kernelSize: [number, number];
+  /** Channel groups of the convolution. */
   readonly groups: number;
+  /** Fixed kernels per output channel, the paper's g. */
   readonly groupSize: number;
   /** Coefficients per image this layer consumes: `outChannels * groupSize`. */
   readonly numCoefficients: number;
@@ -90,9 +98,12 @@ export class DynamicConv2d extends Module {
   private readonly label: string;
 
   constructor(
+    /** Input channels. */
     readonly inChannels: number,
+    /** Output channels (each a mix of groupSize fixed kernels). */
     readonly outChannels: number,
     kernelSize: Pair,
+    /** The options it was built with. */
     readonly opts: DynamicConv2dOptions = {},
   ) {
     super();

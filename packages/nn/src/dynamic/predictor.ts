@@ -34,9 +34,16 @@ export class CoefficientPredictor extends Module {
   readonly fc1: Linear | null;
   /** The second of two FC layers (with a hidden layer), else null. */
   readonly fc2: Linear | null;
+  /** Hidden width of the two-layer form, or null for one FC layer. */
   readonly hidden: number | null;
 
-  constructor(readonly inChannels: number, readonly outputs: number, opts: CoefficientPredictorOptions = {}) {
+  constructor(
+    /** Channels C of the input [N, C, H, W]. */
+    readonly inChannels: number,
+    /** Coefficients per image it outputs. */
+    readonly outputs: number,
+    opts: CoefficientPredictorOptions = {},
+  ) {
     super();
     for (const [name, v] of [['inChannels', inChannels], ['outputs', outputs], ['hidden', opts.hidden ?? 1]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`CoefficientPredictor: ${name} must be a positive integer, got ${v}`);
@@ -70,7 +77,12 @@ export class CoefficientPredictor extends Module {
 }
 
 /** Anything that says how many coefficients it takes: a DynamicConv2d, or a plain count. */
-export type CoefficientConsumer = number | { readonly numCoefficients: number };
+export type CoefficientConsumer =
+  | number
+  | {
+    /** Coefficients per image it takes. */
+    readonly numCoefficients: number;
+  };
 
 /**
  * Cuts a predictor's output eta [N, total] into consecutive slices, one per consumer, in

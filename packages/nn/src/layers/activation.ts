@@ -29,6 +29,7 @@ export class Hardsigmoid extends Module {
   }
 }
 
+/** 1 / (1 + exp(-x)). */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return x.sigmoid();
@@ -42,6 +43,7 @@ export class SiLU extends Module {
   }
 }
 
+/** Hyperbolic tangent. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return x.tanh();
@@ -50,7 +52,13 @@ export class Tanh extends Module {
 
 /** x * Phi(x), exact or with the tanh approximation (`torch.nn.GELU`). */
 export class GELU extends Module {
-  constructor(readonly opts: { approximate?: 'none' | 'tanh' } = {}) {
+  constructor(
+    /** The settings it was built with. */
+    readonly opts: {
+      /** 'none' (default): the exact erf form; 'tanh': the tanh approximation. */
+      approximate?: 'none' | 'tanh';
+    } = {},
+  ) {
     super();
   }
 
@@ -65,7 +73,13 @@ export class GELU extends Module {
 
 /** x for x > 0, else alpha * (exp(x) - 1) (`torch.nn.ELU`). */
 export class ELU extends Module {
-  constructor(readonly opts: { alpha?: number } = {}) {
+  constructor(
+    /** The settings it was built with. */
+    readonly opts: {
+      /** The value approached for large negative x is -alpha (default 1). */
+      alpha?: number;
+    } = {},
+  ) {
     super();
   }
 
@@ -80,7 +94,13 @@ export class ELU extends Module {
 
 /** x for x > 0, else negativeSlope * x (`torch.nn.LeakyReLU`). */
 export class LeakyReLU extends Module {
-  constructor(readonly opts: { negativeSlope?: number } = {}) {
+  constructor(
+    /** The settings it was built with. */
+    readonly opts: {
+      /** Slope for x <= 0 (default 0.01). */
+      negativeSlope?: number;
+    } = {},
+  ) {
     super();
   }
 
@@ -95,7 +115,15 @@ export class LeakyReLU extends Module {
 
 /** log(1 + exp(beta x)) / beta, linear above threshold (`torch.nn.Softplus`). */
 export class Softplus extends Module {
-  constructor(readonly opts: { beta?: number; threshold?: number } = {}) {
+  constructor(
+    /** The settings it was built with. */
+    readonly opts: {
+      /** Sharpness (default 1). */
+      beta?: number;
+      /** Above this value of beta * x the output is x itself, for stability (default 20). */
+      threshold?: number;
+    } = {},
+  ) {
     super();
   }
 
@@ -110,7 +138,10 @@ export class Softplus extends Module {
 
 /** Softmax along `dim` (`torch.nn.Softmax`; dynconv needs the dim, as PyTorch recommends). */
 export class Softmax extends Module {
-  constructor(readonly dim: number) {
+  constructor(
+    /** The dim the probabilities sum to 1 along. */
+    readonly dim: number,
+  ) {
     super();
   }
 
@@ -125,7 +156,10 @@ export class Softmax extends Module {
 
 /** Log-softmax along `dim` (`torch.nn.LogSoftmax`). */
 export class LogSoftmax extends Module {
-  constructor(readonly dim: number) {
+  constructor(
+    /** The dim the probabilities sum to 1 along. */
+    readonly dim: number,
+  ) {
     super();
   }
 

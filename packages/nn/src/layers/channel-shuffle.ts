@@ -19,7 +19,10 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
 
 /** {@link channelShuffle} as a module (no parameters). */
 export class ChannelShuffle extends Module {
-  constructor(readonly groups: number) {
+  constructor(
+    /** Groups the channels are interleaved from; must divide the channel count. */
+    readonly groups: number,
+  ) {
     super();
     if (!Number.isInteger(groups) || groups < 1) throw new Error(`ChannelShuffle: groups must be a positive integer, got ${groups}`);
   }

@@ -1,6 +1,7 @@
 import type { Tensor } from '@dynconv/core';
 import { Module } from '../module.js';
 
+/** A module from one tensor to one tensor, as a container's children are. */
 type Layer = Module<[Tensor], Tensor>;
 
 /** Runs its modules one after another; they are registered as '0', '1', ... */
@@ -16,6 +17,7 @@ export class Sequential extends Module {
     return this.layers.reduce((h, m) => m.forward(h), x);
   }
 
+  /** Number of modules. */
   get length(): number {
     return this.layers.length;
   }
@@ -27,6 +29,7 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<Layer> {
     return this.layers[Symbol.iterator]();
   }
@@ -41,21 +44,25 @@ export class ModuleList<M extends Module<never[], unknown> = Module<never[], unk
     for (const m of modules) this.push(m);
   }
 
+  /** Appends a module, registered under the next index; returns this list. */
   push(m: M): this {
     this.items.push(this.module(String(this.items.length), m));
     return this;
   }
 
+  /** Number of modules. */
   get length(): number {
     return this.items.length;
   }
 
+  /** The i-th module (negative counts from the end); throws when out of range. */
   at(i: number): M {
     const m = this.items.at(i);
     if (!m) throw new Error(`ModuleList: index ${i} is out of range for ${this.items.length} modules`);
     return m;
   }
 
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }

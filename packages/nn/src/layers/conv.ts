@@ -5,10 +5,21 @@ import { type LayerOptions, tuple } from './options.js';
 
 /** Options of {@link Conv2d}. */
 export interface Conv2dLayerOptions extends LayerOptions {
+  /** Step of the window (default 1). */
   stride?: Pair;
+  /**
+   * Zero padding: a number, [h, w], 'valid' (0) or 'same' (output size = input size; stride 1
+   * only). Default 0.
+   */
   padding?: Pair | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
+  /**
+   * Channel groups: input and output channels are split into this many independent convolutions
+   * (default 1).
+   */
   groups?: number;
+  /** Whether the layer has a bias (default true). */
   bias?: boolean;
   /**
    * An activation applied to the output in the same pass as the bias (PyTorch's ConvReLU2d):
@@ -19,11 +30,22 @@ export interface Conv2dLayerOptions extends LayerOptions {
 
 /** 2-D convolution with a weight [out, in / groups, kh, kw] and an optional bias [out]. */
 export class Conv2d extends Module {
+  /** The kernels, [outChannels, inChannels / groups, kh, kw]. */
   readonly weight: Tensor;
+  /** The bias [outChannels], or null without one. */
   readonly bias: Tensor | null;
+  /** Kernel height and width. */
   readonly kernelSize: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, readonly opts: Conv2dLayerOptions = {}) {
+  constructor(
+    /** Input channels. */
+    readonly inChannels: number,
+    /** Output channels. */
+    readonly outChannels: number,
+    kernelSize: Pair,
+    /** The options it was built with. */
+    readonly opts: Conv2dLayerOptions = {},
+  ) {
     super();
     if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'relu6') {
       throw new Error(`Conv2d: activation must be 'relu' or 'relu6' (or left out), got ${JSON.stringify(opts.activation)}`);
@@ -63,11 +85,20 @@ export class Conv2d extends Module {
 
 /** Options of {@link ConvTranspose2d}. */
 export interface ConvTranspose2dLayerOptions extends LayerOptions {
+  /** Stride of the convolution this one transposes: the upsampling factor (default 1). */
   stride?: Pair;
+  /** Rows and columns trimmed from each side of the output (default 0). */
   padding?: Pair;
+  /**
+   * Extra rows/columns added to one side of the output, to pick the output size (default 0; less
+   * than stride or dilation).
+   */
   outputPadding?: Pair;
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
+  /** Channel groups (default 1). */
   groups?: number;
+  /** Whether the layer has a bias (default true). */
   bias?: boolean;
 }
 
@@ -76,11 +107,22 @@ export interface ConvTranspose2dLayerOptions extends LayerOptions {
  * (`torch.nn.ConvTranspose2d`, with its initialisation: the fan-in is weight.shape[1] * kh * kw).
  */
 export class ConvTranspose2d extends Module {
+  /** The kernels, [inChannels, outChannels / groups, kh, kw]. */
   readonly weight: Tensor;
+  /** The bias [outChannels], or null without one. */
   readonly bias: Tensor | null;
+  /** Kernel height and width. */
   readonly kernelSize: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, readonly opts: ConvTranspose2dLayerOptions = {}) {
+  constructor(
+    /** Input channels. */
+    readonly inChannels: number,
+    /** Output channels. */
+    readonly outChannels: number,
+    kernelSize: Pair,
+    /** The options it was built with. */
+    readonly opts: ConvTranspose2dLayerOptions = {},
+  ) {
     super();
     const groups = opts.groups ?? 1;
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {

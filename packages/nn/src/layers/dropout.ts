@@ -3,7 +3,15 @@ import { Module } from '../module.js';
 
 /** Zeroes elements with probability p while training, scaling the rest by 1 / (1 - p). */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, readonly opts: { generator?: Generator } = {}) {
+  constructor(
+    /** Probability of zeroing each element (default 0.5). */
+    readonly p = 0.5,
+    /** The settings it was built with. */
+    readonly opts: {
+      /** Source of the random masks (default: the default generator). */
+      generator?: Generator;
+    } = {},
+  ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be in [0, 1], got ${p}`);
   }

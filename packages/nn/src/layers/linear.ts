@@ -5,10 +5,21 @@ import { type LayerOptions, py } from './options.js';
 
 /** y = x W^T + b, with W [outFeatures, inFeatures] initialised as PyTorch does. */
 export class Linear extends Module {
+  /** The weight W, [outFeatures, inFeatures]. */
   readonly weight: Tensor;
+  /** The bias b [outFeatures], or null without one. */
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LayerOptions & { bias?: boolean } = {}) {
+  constructor(
+    /** Size of each input's last dim. */
+    readonly inFeatures: number,
+    /** Size of each output's last dim. */
+    readonly outFeatures: number,
+    opts: LayerOptions & {
+      /** Whether the layer has a bias (default true). */
+      bias?: boolean;
+    } = {},
+  ) {
     super();
     const t = { dtype: opts.dtype, backend: opts.backend };
     this.weight = this.param('weight', zeros([outFeatures, inFeatures], t));

@@ -11,7 +11,10 @@ import { Module } from '../module.js';
 
 /** A module of (input, target) -> loss. */
 abstract class Loss extends Module<[Tensor, Tensor], Tensor> {
-  constructor(readonly reduction: LossOptions['reduction'] = 'mean') {
+  constructor(
+    /** How per-element losses are combined: 'mean' (default), 'sum' or 'none'. */
+    readonly reduction: LossOptions['reduction'] = 'mean',
+  ) {
     super();
   }
 
@@ -44,6 +47,7 @@ export class L1Loss extends Loss {
 
 /** Huber-style loss, quadratic below beta. */
 export class SmoothL1Loss extends Loss {
+  /** Where the loss turns from quadratic to linear (default 1). */
   readonly beta: number;
 
   constructor(opts: SmoothL1LossOptions = {}) {
@@ -58,7 +62,9 @@ export class SmoothL1Loss extends Loss {
 
 /** Binary cross entropy on logits, with optional element weights and positive-class weights. */
 export class BCEWithLogitsLoss extends Loss {
+  /** Rescales each element's loss (buffer `weight`), or null. */
   readonly weight: Tensor | null;
+  /** Weight of the positive term per class (buffer `pos_weight`), or null. */
   readonly posWeight: Tensor | null;
 
   constructor(opts: BCEWithLogitsOptions = {}) {
@@ -74,7 +80,11 @@ export class BCEWithLogitsLoss extends Loss {
 
 /** Negative log-likelihood of class indices. */
 export class NLLLoss extends Loss {
+  /** Per-class weights [C] (buffer `weight`), or null. */
   readonly weight: Tensor | null;
+  /**
+   * Targets equal to this contribute nothing, not even to the 'mean' denominator (default -100).
+   */
   readonly ignoreIndex: number;
 
   constructor(opts: NLLLossOptions = {}) {
@@ -90,8 +100,13 @@ export class NLLLoss extends Loss {
 
 /** Cross entropy of logits against class indices or class probabilities. */
 export class CrossEntropyLoss extends Loss {
+  /** Per-class weights [C] (buffer `weight`), or null. */
   readonly weight: Tensor | null;
+  /**
+   * Targets equal to this contribute nothing, not even to the 'mean' denominator (default -100).
+   */
   readonly ignoreIndex: number;
+  /** Mixes the target with the uniform distribution: (1 - s) * target + s / C (default 0). */
   readonly labelSmoothing: number;
 
   constructor(opts: CrossEntropyOptions = {}) {

@@ -4,6 +4,7 @@ import { type LayerOptions, py } from './options.js';
 
 /** Options of {@link BatchNorm2d}. */
 export interface BatchNormOptions extends LayerOptions {
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
   /** Weight of the new batch statistic; null gives a cumulative average (as PyTorch). */
   momentum?: number | null;
@@ -19,15 +20,28 @@ export interface BatchNormOptions extends LayerOptions {
  * only in the input shapes they accept.
  */
 export abstract class BatchNorm extends Module {
+  /** Learnable scale [numFeatures] (ones at first), or null when not affine. */
   readonly weight: Tensor | null;
+  /** Learnable shift [numFeatures] (zeros at first), or null when not affine. */
   readonly bias: Tensor | null;
+  /** Running mean (buffer `running_mean`), or null without running statistics. */
   readonly runningMean: Tensor | null;
+  /** Running unbiased variance (buffer `running_var`), or null without running statistics. */
   readonly runningVar: Tensor | null;
+  /**
+   * Training batches seen (int32 buffer `num_batches_tracked`), or null without running statistics.
+   */
   readonly numBatchesTracked: Tensor | null;
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Weight of each new batch statistic in the running ones; null: a cumulative average. */
   readonly momentum: number | null;
 
-  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(
+    /** Channels C of the input. */
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
     super();
     const t = { dtype: opts.dtype, backend: opts.backend };
     this.eps = opts.eps ?? 1e-5;
@@ -77,6 +91,7 @@ export class BatchNorm1d extends BatchNorm {
 
 /** Options of {@link GroupNorm}. */
 export interface GroupNormOptions extends LayerOptions {
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
   /** Learnable per-channel scale and shift (default true). */
   affine?: boolean;
@@ -84,11 +99,20 @@ export interface GroupNormOptions extends LayerOptions {
 
 /** Group normalisation: channels in `numGroups` groups, each standardised per sample (`torch.nn.GroupNorm`). */
 export class GroupNorm extends Module {
+  /** Learnable per-channel scale [numChannels], or null when not affine. */
   readonly weight: Tensor | null;
+  /** Learnable per-channel shift [numChannels], or null when not affine. */
   readonly bias: Tensor | null;
+  /** Added to the variance before the square root. */
   readonly eps: number;
 
-  constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormOptions = {}) {
+  constructor(
+    /** Groups the channels are split into. */
+    readonly numGroups: number,
+    /** Channels C of the input; a multiple of numGroups. */
+    readonly numChannels: number,
+    opts: GroupNormOptions = {},
+  ) {
     super();
     if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0) {
       throw new Error(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
@@ -111,11 +135,25 @@ export class GroupNorm extends Module {
 
 /** Layer normalisation over the trailing `normalizedShape` dims. */
 export class LayerNorm extends Module {
+  /** The trailing dims each sample is standardised over. */
   readonly normalizedShape: number[];
+  /** Learnable elementwise scale of `normalizedShape`, or null. */
   readonly weight: Tensor | null;
+  /** Learnable elementwise shift of `normalizedShape`, or null. */
   readonly bias: Tensor | null;
 
-  constructor(normalizedShape: number | readonly number[], readonly opts: LayerOptions & { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
+  constructor(
+    normalizedShape: number | readonly number[],
+    /** The options it was built with. */
+    readonly opts: LayerOptions & {
+      /** Added to the variance before the square root (default 1e-5). */
+      eps?: number;
+      /** Learnable elementwise scale and shift (default true). */
+      elementwiseAffine?: boolean;
+      /** With elementwiseAffine, whether there is a shift (default true). */
+      bias?: boolean;
+    } = {},
+  ) {
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     const t = { dtype: opts.dtype, backend: opts.backend };

@@ -2,8 +2,14 @@ import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, type AvgPool2dOptions,
 import { Module } from '../module.js';
 import { py, sizeRepr } from './options.js';
 
+/** Max pooling over [N, C, H, W] windows (`torch.nn.MaxPool2d`, without returnIndices). */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: MaxPool2dOptions = {}) {
+  constructor(
+    /** Window height and width (one number for both). */
+    readonly kernelSize: Pair,
+    /** Stride (default: the kernel size), padding, dilation and ceil mode. */
+    readonly opts: MaxPool2dOptions = {},
+  ) {
     super();
   }
 
@@ -17,8 +23,14 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Average pooling over [N, C, H, W] windows (`torch.nn.AvgPool2d`). */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: AvgPool2dOptions = {}) {
+  constructor(
+    /** Window height and width (one number for both). */
+    readonly kernelSize: Pair,
+    /** Stride (default: the kernel size), padding, ceil mode and divisor rules. */
+    readonly opts: AvgPool2dOptions = {},
+  ) {
     super();
   }
 
@@ -34,7 +46,10 @@ export class AvgPool2d extends Module {
 
 /** Average pooling to a fixed output size; 1 is global average pooling. */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: number | readonly (number | null)[]) {
+  constructor(
+    /** Output height and width: one number for both, or [h, w] (null keeps the input's size). */
+    readonly outputSize: number | readonly (number | null)[],
+  ) {
     super();
   }
 
@@ -49,7 +64,10 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** Max pooling to a fixed output size (`torch.nn.AdaptiveMaxPool2d`, without returnIndices). */
 export class AdaptiveMaxPool2d extends Module {
-  constructor(readonly outputSize: number | readonly (number | null)[]) {
+  constructor(
+    /** Output height and width: one number for both, or [h, w] (null keeps the input's size). */
+    readonly outputSize: number | readonly (number | null)[],
+  ) {
     super();
   }
 
@@ -64,7 +82,10 @@ export class AdaptiveMaxPool2d extends Module {
 
 /** Resizing by {@link interpolate}: nearest or bilinear, to a size or by a factor (`torch.nn.Upsample`). */
 export class Upsample extends Module {
-  constructor(readonly opts: InterpolateOptions) {
+  constructor(
+    /** Target size or scale factor, and the mode. */
+    readonly opts: InterpolateOptions,
+  ) {
     super();
   }
 

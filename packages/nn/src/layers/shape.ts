@@ -3,7 +3,12 @@ import { Module } from '../module.js';
 
 /** Merges dims startDim..endDim (by default everything but the batch dim). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    /** First dim merged (default 1, after the batch dim). */
+    readonly startDim = 1,
+    /** Last dim merged (default -1, the last). */
+    readonly endDim = -1,
+  ) {
     super();
   }
 

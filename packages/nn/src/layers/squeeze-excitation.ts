@@ -4,6 +4,7 @@ import { Hardsigmoid, ReLU } from './activation.js';
 import { Conv2d } from './conv.js';
 import type { LayerOptions } from './options.js';
 
+/** A module from one tensor to one tensor (the block's activations). */
 type Activation = Module<[Tensor], Tensor>;
 
 /**
@@ -12,9 +13,13 @@ type Activation = Module<[Tensor], Tensor>;
  * (hardsigmoid by default), and the input scaled channel-wise by the gate.
  */
 export class SqueezeExcitation extends Module {
+  /** 1x1 conv from the input channels to the squeeze channels. */
   readonly fc1: Conv2d;
+  /** 1x1 conv back to the input channels. */
   readonly fc2: Conv2d;
+  /** Activation after `fc1` (ReLU by default). */
   readonly activation: Activation;
+  /** The gate after `fc2` (Hardsigmoid by default). */
   readonly scaleActivation: Activation;
 
   constructor(inputChannels: number, squeezeChannels: number, opts: LayerOptions & { activation?: Activation; scaleActivation?: Activation } = {}) {

@@ -3,7 +3,10 @@
  * option fails with one message shape: `<Class>: invalid <option>: expected <rule>, got <value>`.
  */
 
-/** A rule for one option: returns what was expected when `value` breaks it, else undefined. */
+/**
+ * A rule for one option: returns what was expected when `value` breaks it, else undefined.
+ * @inline
+ */
 export type Rule = (value: unknown) => string | undefined;
 
 /** Formats a user value for an error message (JSON where possible, so strings show their quotes). */

@@ -21,13 +21,17 @@ export interface BaseOptions {
  * `lr` here between steps.
  */
 export type ParamGroup<O extends BaseOptions = BaseOptions> = O & {
+  /** The group's parameters (leaf float tensors, each in one group only). */
   params: Tensor[];
   /** The lr a schedule counts from; set by the first LRScheduler built on the optimizer. */
   initialLr?: number;
 };
 
 /** A group as the caller gives it: tensors, plus options that override the optimizer's defaults. */
-export type ParamGroupInput<O extends BaseOptions = BaseOptions> = { params: Tensor | Iterable<Tensor> } & Partial<O>;
+export type ParamGroupInput<O extends BaseOptions = BaseOptions> = {
+  /** The group's parameters: one tensor or several. */
+  params: Tensor | Iterable<Tensor>;
+} & Partial<O>;
 
 /** What an optimizer optimizes: tensors (one group), or groups with their own options. */
 export type Params<O extends BaseOptions = BaseOptions> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
@@ -38,6 +42,7 @@ export type ParamState = Record<string, Tensor | number | undefined>;
 /**
  * One entry of a parameter's saved state: a number (a step count), or a tensor, either as a
  * Tensor (`stateDict('tensors')`, what checkpoints store in binary) or as JSON values.
+ * @inline
  */
 export type StateValue = number | Tensor | SerializedTensor;
 
@@ -49,7 +54,11 @@ export interface OptimizerStateDict {
   /** Per-parameter state, keyed by parameter index; parameters with no state are absent. */
   state: Record<string, Record<string, StateValue>>;
   /** Each group's options and the indices of its parameters. */
-  paramGroups: Array<{ params: number[]; [option: string]: OptionValue }>;
+  paramGroups: Array<{
+    /** Indices of the group's parameters. */
+    params: number[];
+    [option: string]: OptionValue;
+  }>;
 }
 
 /** What a subclass tells the base about itself. */
@@ -67,6 +76,7 @@ export interface OptimizerSpec<O extends BaseOptions> {
 /**
  * What a state entry holds: a step `count` (an integer >= 0), a `tensor` of finite values, or
  * a `nonNegativeTensor` (finite and >= 0: running averages of squares, whose square root is taken).
+ * @inline
  */
 export type StateKind = 'count' | 'tensor' | 'nonNegativeTensor';
 

@@ -14,8 +14,11 @@ export type SpecialValue = 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 /** A float tensor as plain JSON: row-major values. */
 export interface SerializedTensor {
+  /** Size of each dim. */
   shape: number[];
+  /** Element type. */
   dtype: 'float32' | 'float64';
+  /** The values in row-major order; those JSON cannot spell as {@link SpecialValue} strings. */
   data: Array<number | SpecialValue>;
 }
 

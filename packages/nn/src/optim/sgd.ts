@@ -20,7 +20,10 @@ export interface SGDOptions extends BaseOptions {
 }
 
 /** Per-parameter state of {@link SGD}: the momentum buffer, once momentum has been used. */
-export type SGDState = { momentumBuffer?: Tensor };
+export type SGDState = {
+  /** The momentum buffer (absent until a step with momentum has run). */
+  momentumBuffer?: Tensor;
+};
 
 const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
 

@@ -12,7 +12,9 @@ import { type JsonObject, type JsonValue, parseJsonStrict } from './json.js';
 
 /** What {@link decodeSafetensors} returns; both records have a null prototype. */
 export interface DecodedSafetensors {
+  /** The tensors by name. */
   tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` strings (empty when there are none). */
   metadata: Record<string, string>;
 }
 

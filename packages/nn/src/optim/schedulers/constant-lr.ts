@@ -13,7 +13,9 @@ export interface ConstantLROptions {
 
 /** lr = baseLr · factor while epoch < totalIters, then baseLr (`torch.optim.lr_scheduler.ConstantLR`). */
 export class ConstantLR extends LRScheduler {
+  /** Factor applied to the base lr before epoch totalIters. */
   factor: number;
+  /** Epochs the factor applies. */
   totalIters: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, options: ConstantLROptions = {}) {

@@ -18,7 +18,9 @@ export interface CosineAnnealingLROptions {
  * lr climbs back to baseLr at 2·tMax, as PyTorch's schedule does.
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs from baseLr down to etaMin (half a cosine period). */
   tMax: number;
+  /** The lowest lr, reached at epoch tMax. */
   etaMin: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, tMax: number, options: CosineAnnealingLROptions = {}) {

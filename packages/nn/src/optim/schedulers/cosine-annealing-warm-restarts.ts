@@ -17,8 +17,11 @@ export interface CosineAnnealingWarmRestartsOptions {
  * (`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`, stepped once per epoch).
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
+  /** Epochs of the first period. */
   t0: number;
+  /** Each period is this many times the last. */
   tMult: number;
+  /** The lr at the bottom of each period. */
   etaMin: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, t0: number, options: CosineAnnealingWarmRestartsOptions = {}) {

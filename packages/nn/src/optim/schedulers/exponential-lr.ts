@@ -5,6 +5,7 @@ import type { BaseOptions, Optimizer } from '../optimizer.js';
 
 /** lr = baseLr · gamma^epoch (`torch.optim.lr_scheduler.ExponentialLR`). */
 export class ExponentialLR extends LRScheduler {
+  /** Multiplicative decay per epoch. */
   gamma: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, gamma: number) {

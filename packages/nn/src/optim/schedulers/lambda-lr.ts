@@ -12,6 +12,7 @@ export type LrLambda = (epoch: number) => number;
  * PyTorch, where plain functions are not saved): build the scheduler with them again, then load.
  */
 export class LambdaLR extends LRScheduler {
+  /** Each parameter group's factor function, in group order. */
   readonly lrLambdas: LrLambda[];
 
   constructor(optimizer: Optimizer<BaseOptions>, lrLambda: LrLambda | readonly LrLambda[]) {

@@ -22,8 +22,11 @@ const endRule: Rule = (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? undefi
  * 0.025, 0.03125, 0.0375, 0.04375, then 0.05.
  */
 export class LinearLR extends LRScheduler {
+  /** Factor of the base lr at epoch 0. */
   startFactor: number;
+  /** Factor from epoch totalIters on. */
   endFactor: number;
+  /** Epochs the ramp takes. */
   totalIters: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, options: LinearLROptions = {}) {

@@ -28,7 +28,9 @@ export function bisectRight(milestones: readonly number[], epoch: number): numbe
  * decays twice, as with PyTorch's Counter of milestones.
  */
 export class MultiStepLR extends LRScheduler {
+  /** The epochs at which the lr is multiplied by gamma, sorted. */
   milestones: number[];
+  /** Multiplicative decay at each milestone. */
   gamma: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, milestones: readonly number[], options: MultiStepLROptions = {}) {

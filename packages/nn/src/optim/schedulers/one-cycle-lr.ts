@@ -36,8 +36,11 @@ interface Phase {
  * maxLr / divFactor, and (with cycleMomentum) also drives the group's momentum, or beta1 for Adam.
  */
 export class OneCycleLR extends LRScheduler {
+  /** Each group's peak lr, in group order. */
   readonly maxLrs: number[];
+  /** Steps in the cycle (one per batch). */
   readonly totalSteps: number;
+  /** The options with their defaults filled in. */
   readonly options: Required<OneCycleLROptions>;
   private readonly momentumKey: 'momentum' | 'betas' | null;
 

@@ -16,7 +16,9 @@ export interface PolynomialLROptions {
  * (`torch.optim.lr_scheduler.PolynomialLR`).
  */
 export class PolynomialLR extends LRScheduler {
+  /** Epochs until the lr reaches 0. */
   totalIters: number;
+  /** The polynomial's power. */
   power: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, options: PolynomialLROptions = {}) {

@@ -28,14 +28,23 @@ export interface ReduceLROnPlateauOptions {
  * closed-form schedule: the lr depends on the metrics seen, so this is no {@link LRScheduler}.
  */
 export class ReduceLROnPlateau {
+  /** The optimizer whose groups' lr it cuts. */
   readonly optimizer: Optimizer<BaseOptions>;
+  /** Whether lower ('min') or higher ('max') metrics are better. */
   readonly mode: 'min' | 'max';
+  /** The lr is multiplied by this at each cut. */
   readonly factor: number;
+  /** Epochs without improvement tolerated before a cut. */
   readonly patience: number;
+  /** How much better counts as better, relative or absolute by thresholdMode. */
   readonly threshold: number;
+  /** 'rel': better than best * (1 -/+ threshold); 'abs': than best -/+ threshold. */
   readonly thresholdMode: 'rel' | 'abs';
+  /** Epochs after a cut during which bad epochs are not counted. */
   readonly cooldown: number;
+  /** Each group's lr floor, in group order. */
   readonly minLrs: number[];
+  /** Cuts smaller than this are skipped. */
   readonly eps: number;
   /** The best metric so far. */
   best: number;
@@ -43,6 +52,7 @@ export class ReduceLROnPlateau {
   numBadEpochs = 0;
   /** Cooldown epochs left. */
   cooldownCounter = 0;
+  /** Epochs stepped so far (one per metric given to `step`). */
   lastEpoch = 0;
 
   constructor(optimizer: Optimizer<BaseOptions>, options: ReduceLROnPlateauOptions = {}) {

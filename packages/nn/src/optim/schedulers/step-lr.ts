@@ -14,7 +14,9 @@ export interface StepLROptions {
  * get 1, 1, 0.5, 0.5, 0.25...
  */
 export class StepLR extends LRScheduler {
+  /** Epochs between decays. */
   stepSize: number;
+  /** Multiplicative decay every stepSize epochs. */
   gamma: number;
 
   constructor(optimizer: Optimizer<BaseOptions>, stepSize: number, options: StepLROptions = {}) {
