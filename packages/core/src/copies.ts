@@ -11,7 +11,9 @@ import { CORE_VERSION } from './version.js';
 
 /** One loaded copy of core: its version and the module URL it was loaded from. */
 export interface CoreCopy {
+  /** Its package version (`CORE_VERSION`). */
   readonly version: string;
+  /** The URL of the folder its modules were loaded from, or 'unknown'. */
   readonly location: string;
 }
 

