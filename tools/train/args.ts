@@ -75,7 +75,7 @@ export const DEFAULTS = {
   dataset: 'mnist',
   model: 'dynamic',
   epochs: 1,
-  /** Training images: all 60,000 (one epoch, about 80 s on 2 cores since issue 11's CPU work). */
+  /** Training images: all 60,000 (one epoch; its time: docs/benchmarks.md, "Training: the default run"). */
   limit: undefined as number | undefined,
   batchSize: 64,
   optimizer: 'adamw',
