@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { brokenLinks, codeBlocks, expectedOutput, isExecutedDoc, isFragment, isTypeScript, markdownFiles, type CodeBlock } from './docs/markdown.js';
+import { anchors, brokenLinks, codeBlocks, expectedOutput, isExecutedDoc, isFragment, isTypeScript, links, markdownFiles, slugify, type CodeBlock } from './docs/markdown.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(root, 'out/doctest');
@@ -136,5 +136,40 @@ describe('Markdown links and anchors', () => {
   it.each(allMarkdown)('%s', (file) => {
     const broken = brokenLinks(root, file);
     if (broken.length) expect.fail(`broken links:\n${broken.join('\n')}`);
+  });
+});
+
+describe('the Markdown reading itself', () => {
+  it('slugs headings as GitHub does', () => {
+    expect(slugify('GPU backend: `pnpm bench:gpu`')).toBe('gpu-backend-pnpm-benchgpu');
+    expect(slugify('Soak: memory over a long run (`pnpm bench:soak`)')).toBe('soak-memory-over-a-long-run-pnpm-benchsoak');
+    expect(slugify('Dy-ResNet18 and Dy-ResNet50 (`dyResnet18`, `dyResnet50`)')).toBe('dy-resnet18-and-dy-resnet50-dyresnet18-dyresnet50');
+    expect(slugify('A [link](x.md) and **bold** snake_case')).toBe('a-link-and-bold-snake_case');
+    expect([...anchors('# A\n\n## A\n\n```\n# not a heading\n```\nSetext\n---\n<a id="here"></a>')]).toEqual(['a', 'a-1', 'setext', 'here']);
+  });
+
+  it('reads fences, flags, indented blocks and // -> lines', () => {
+    const blocks = codeBlocks('f.md', 'x\n```ts fragment\nlet a;\n```\n- item\n\n  ```ts\n  console.log(1); // -> 1\n  //               -> no\n  // ->   two\n  // ->\n  ```\n````sh\n```\n````');
+    expect(blocks.map((b) => [b.line, b.lang, b.flags, b.code])).toEqual([
+      [2, 'ts', ['fragment'], 'let a;'],
+      [7, 'ts', [], 'console.log(1); // -> 1\n//               -> no\n// ->   two\n// ->'],
+      [13, 'sh', [], '```'],
+    ]);
+    expect(expectedOutput(blocks[1]!.code)).toEqual([
+      { text: '1', line: 0 },
+      { text: '  two', line: 2 },
+      { text: '', line: 3 },
+    ]);
+  });
+
+  it('finds links outside code, with their lines', () => {
+    const text = 'a [x](y.md#z) `[no](n.md)` ![i](img.png "t")\n```\n[no](n.md)\n```\n[ref]: r.md\n<a href="h.md">h</a> [web](https://e.org)';
+    expect(links(text)).toEqual([
+      { line: 1, target: 'y.md#z' },
+      { line: 1, target: 'img.png' },
+      { line: 5, target: 'r.md' },
+      { line: 6, target: 'https://e.org' },
+      { line: 6, target: 'h.md' },
+    ]);
   });
 });
