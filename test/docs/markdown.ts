@@ -6,8 +6,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
-/** Folders never searched for Markdown: dependencies, build and run outputs, and hidden ones. */
-const SKIP_DIRS = new Set(['node_modules', 'out', 'dist', 'runs', 'shared']);
+/** Folders never searched for Markdown (besides hidden ones): dependencies and build outputs at any depth... */
+const SKIP_DIRS = new Set(['node_modules', 'out', 'dist']);
+/** ...and, at the top, training runs and a checkout's shared/ folder (not part of the repository). */
+const SKIP_TOP = new Set(['runs', 'shared']);
 
 /** Every Markdown file under `root`, as repository-relative paths with `/`, sorted. */
 export function markdownFiles(root: string): string[] {
@@ -15,7 +17,8 @@ export function markdownFiles(root: string): string[] {
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(join(dir, entry.name));
+        const skip = SKIP_DIRS.has(entry.name) || entry.name.startsWith('.') || (dir === root && SKIP_TOP.has(entry.name));
+        if (!skip) walk(join(dir, entry.name));
       } else if (entry.isFile() && entry.name.endsWith('.md')) {
         found.push(relative(root, join(dir, entry.name)).split(sep).join('/'));
       }
