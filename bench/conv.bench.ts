@@ -5,7 +5,7 @@
  *
  *   pnpm bench:conv [--repeats 5] [--skip-tfjs-filter]
  *
- * tfjs's filter gradient runs at about 0.01 GFLOP/s here (minutes per call), so it is timed once;
+ * tfjs's filter gradient is very slow (docs/benchmarks.md, "Convolution"), so it is timed once;
  * --skip-tfjs-filter leaves it out for a quick run.
  */
 import { parseArgs } from 'node:util';

@@ -6,7 +6,8 @@
  *
  * Each time includes the kernel launch and reading the result back (dataSync), which is what a
  * user of the backend pays per op at the end of a chain; kernels are compiled in the warm-up
- * (GL modes compile one shader per shape, about 0.1 s each). headless-gl needs an X display:
+ * (GL modes compile one shader per shape, a noticeable cost each: docs/benchmarks.md, "GPU
+ * backend"). headless-gl needs an X display:
  * run under `xvfb-run -a` to include it.
  */
 import { parseArgs } from 'node:util';

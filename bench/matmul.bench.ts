@@ -5,10 +5,10 @@
  *   pnpm bench:matmul [--repeats 7] [--sizes 256,512,1024] [--skip-tfjs]
  *
  * Both sides go through their public ops and read the result back (dataSync), so each time
- * includes allocating the output and the read-back copy; on the project's VM a fresh 1 MiB
- * typed array costs about 3 ms in page faults, which dominates at n <= 512. The "gemm only"
- * column times the kernel alone into a reused output. tfjs's CPU matmul is slow (about
- * 0.5 GFLOP/s), so it gets fewer repeats.
+ * includes allocating the output and the read-back copy; a fresh typed array's page faults
+ * dominate at small n (docs/benchmarks.md, "Matrix multiply"). The "gemm only" column times
+ * the kernel alone into a reused output. tfjs's CPU matmul is slow (figures in
+ * docs/benchmarks.md), so it gets fewer repeats.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,14 +1,14 @@
 /**
  * The project's first demo: a two-layer MLP fitted with autograd to a toy data set
  * (three interleaved spirals), printing the loss as it falls. Everything is built from
- * @dynconv/core ops; a later version of `pnpm start` trains a Dy-CNN on MNIST instead.
+ * @dynconv/core ops. It was `pnpm start` until that became the Dy-CNN on MNIST.
  *
- *   pnpm start [--steps 800] [--hidden 64] [--lr 1] [--seed 0]
+ *   npx tsx tools/demo-mlp.ts [--steps 800] [--hidden 64] [--lr 1] [--seed 0]
  */
 import { parseArgs } from 'node:util';
 import { Generator, type Tensor, gather, linear, logSoftmax, noGrad, randn, tensor, zeros } from '@dynconv/core';
 
-const USAGE = 'usage: pnpm start [--steps N] [--hidden N] [--lr X] [--seed N]';
+const USAGE = 'usage: tsx tools/demo-mlp.ts [--steps N] [--hidden N] [--lr X] [--seed N]';
 function readFlags() {
   try {
     return parseArgs({

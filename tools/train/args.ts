@@ -75,7 +75,7 @@ export const DEFAULTS = {
   dataset: 'mnist',
   model: 'dynamic',
   epochs: 1,
-  /** Training images: all 60,000 (one epoch, about 80 s on 2 cores since issue 11's CPU work). */
+  /** Training images: all 60,000 (one epoch; its time: docs/benchmarks.md, "Training: the default run"). */
   limit: undefined as number | undefined,
   batchSize: 64,
   optimizer: 'adamw',
@@ -130,7 +130,8 @@ Ctrl-C saves a checkpoint at the current step; --resume continues exactly from i
   --stem N                            channels of the stem conv (default ${DEFAULT_CONFIG.stem})
   --out DIR                           output folder (default runs/<dataset>-<model>)
   --resume CHECKPOINT                 continue a run from its checkpoint (its stored settings are
-                                      used; only --out may be given with it)
+                                      used; only --out, --stop-after-steps and --detect-anomaly
+                                      may be given with it)
   --stop-after-steps N                debugging: stop as on Ctrl-C after N steps
   --detect-anomaly                    debugging: stop at the first op whose output or gradient holds
                                       NaN or Inf, naming it (slow; also DYNCONV_DETECT_ANOMALY=1)

@@ -33,7 +33,7 @@ export function trainLoader(ds: ImageDataset, args: Pick<TrainArgs, 'dataset' | 
 
 /**
  * Batches for evaluation: in order, no augmentation. 100 images per batch: kernel fusion measured
- * about twice as fast at 50-100 as at 500 (the per-image kernels stay in cache).
+ * faster at 50-100 than at 500 (the per-image kernels stay in cache).
  */
 export function testLoader(ds: ImageDataset, dataset: DatasetName, backend: string, batchSize = 100): DataLoader {
   const { mean, std } = DATASET_INFO[dataset];

@@ -54,7 +54,7 @@ export function sgdStep(backend: Backend, param: TensorInfo, grad: TensorInfo, m
   const [po, bo] = [param.offset, momentumBuffer?.offset ?? 0];
   const f32 = param.dtype === 'float32';
   // Math.fround written out at each use: called through a variable it is not inlined, and
-  // the loop measured 7x slower.
+  // the loop measured several times slower.
   const R = (x: number) => (f32 ? Math.fround(x) : x);
   const { momentum, dampening, weightDecay, nesterov, maximize, firstStep } = s;
   const [wd, mu, keep, step] = [R(weightDecay), R(momentum), R(1 - dampening), R(-s.lr)];

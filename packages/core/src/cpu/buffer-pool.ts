@@ -2,7 +2,8 @@
  * A pool of typed arrays for the CPU backend, keyed by dtype and exact length.
  *
  * Why: a fresh multi-megabyte typed array costs a page fault per 4 KiB page on first touch
- * (about 2.7 ms per MB on the project's VM) and counts as external memory that drives the
+ * (at small sizes that dominates an op's time: docs/benchmarks.md, "Matrix multiply") and
+ * counts as external memory that drives the
  * garbage collector. A training step allocates the same shapes every time, so arrays handed
  * back by `dispose` (directly, or at the end of a `tidy` scope) are reused by the next step
  * at the same length: after the first step, no op allocates.

@@ -3,8 +3,8 @@
  *
  * Why: V8 keeps one set of type feedback per function *source* (closures made by one factory
  * share it), so a single loop serving every op and dtype goes megamorphic: its typed-array
- * loads and its call of the op stop being inlined (about 10 ns per element, against 0.5 for a
- * hand-written loop). Here each (op, output dtype, input dtypes) gets its own function built
+ * loads and its call of the op stop being inlined (many times slower than a hand-written loop;
+ * docs/benchmarks.md, "Issue 11"). Here each (op, output dtype, input dtypes) gets its own function built
  * from source with `new Function`, so every loop sees one array type per argument and the op's
  * expression inline.
  *

@@ -2,7 +2,8 @@
  * Depthwise 3x3 convolutions (dilation 1, the shape of MobileNet's and ShuffleNet's) with
  * every tap unrolled: each input plane is first copied into a zero-padded scratch plane, so the
  * inner loop reads nine neighbours with no bounds checks and writes each output once (the
- * general loops of depthwise.ts read and write the output once per tap: 2.5x slower here).
+ * general loops of depthwise.ts read and write the output once per tap, and measured much
+ * slower; the `depthwise` item of docs/benchmarks.md times these loops).
  * The input gradient at stride 1 is the same sweep over the padded dy plane with the kernel
  * turned by 180 degrees; the filter gradient keeps nine sums per channel.
  */

@@ -35,8 +35,8 @@ export interface GemmArgs {
 }
 
 /**
- * Below this many multiply-adds the wasm path's fixed cost (about 1 us: several JS-to-wasm
- * calls, staging copies) exceeds its gain and the JS kernel is faster; the JS kernel beats
+ * Below this many multiply-adds the wasm path's fixed cost (several JS-to-wasm calls,
+ * staging copies) exceeds its gain and the JS kernel is faster; the JS kernel beats
  * the reference loops at every size measured, down to 4x4x4.
  */
 export const GEMM_SMALL = 4096;

@@ -39,10 +39,11 @@ export function sigmoid(x: number): number {
 
 /**
  * max(x, 0) without a data-dependent branch for finite x, where the branch of `x < 0 ? 0 : x`
- * is mispredicted on mixed signs (7 ns per element against 2): (x + |x|) / 2 is exact for
- * values of float32 range computed in double (doubling never rounds or overflows there). Its
- * one wrong case, -Infinity (giving NaN), and NaN itself take the rarely taken branch. Negative
- * zero gives +0, as PyTorch's relu does. Not for float64 inputs beyond 2^1023 (x + x overflows).
+ * is mispredicted on mixed signs (measured: docs/benchmarks.md, "Issue 11"): (x + |x|) / 2 is
+ * exact for values of float32 range computed in double (doubling never rounds or overflows
+ * there). Its one wrong case, -Infinity (giving NaN), and NaN itself take the rarely taken
+ * branch. Negative zero gives +0, as PyTorch's relu does. Not for float64 inputs beyond 2^1023
+ * (x + x overflows).
  */
 export function reluFloat32(x: number): number {
   const r = (x + Math.abs(x)) * 0.5;

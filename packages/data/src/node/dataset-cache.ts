@@ -119,7 +119,7 @@ export function decodeDatasetCache(input: Uint8Array, source: string): CacheRead
     for (const s of header.splits) {
       const imageBytes = s.count * s.channels * s.height * s.width;
       if (s.imagesOffset + imageBytes > payload.length || s.labelsOffset + s.count > payload.length) return bad(`split ${s.name} runs past the payload`);
-      // Views, not copies (copying tens of MB costs 100+ ms on slow machines); the
+      // Views, not copies (a copy of tens of MB is a noticeable share of a load); the
       // datasets keep the file's buffer alive between them.
       datasets[s.name] = new ImageDataset({
         images: payload.subarray(s.imagesOffset, s.imagesOffset + imageBytes),

@@ -40,9 +40,10 @@ function check(op: string, x: Tensor, weight: Tensor, eta: Tensor, groupSize: nu
  * Returns [N, outC, Ho, Wo] (no bias).
  *
  * The scale-and-sum is one batched matmul, `eta [N, outC, 1, g] @ y [N, outC, g, Ho*Wo]`: a
- * single pass over the convolution's output. On the CPU it measured 30-60x faster forward
- * (2-20x forward+backward) than a broadcast `mul` followed by `sum(2)`, which also
- * materialises the scaled copy.
+ * single pass over the convolution's output. On the CPU it measured many times faster, forward
+ * and backward, than a broadcast `mul` followed by `sum(2)`, which also materialises the
+ * scaled copy (the paths' current figures: docs/dynamic-conv.md, "Measured", and
+ * docs/benchmarks.md).
  */
 export function outputFusionConv2d(x: Tensor, weight: Tensor, eta: Tensor, groupSize: number, opts: Conv2dOptions = {}): Tensor {
   const { N, outC } = check('outputFusionConv2d', x, weight, eta, groupSize);
@@ -60,7 +61,8 @@ export function outputFusionConv2d(x: Tensor, weight: Tensor, eta: Tensor, group
  * the weight broadcast over N): same multiply-adds, but outC GEMMs of N rows instead of
  * N * outC GEMMs of one row, and the weight's gradient is contracted over the images inside
  * each GEMM instead of being materialised per image ([N, outC, g, ...]) and summed after.
- * Measured on the benchmark layer at batch 32: 6.4 vs 52 ms forward, 11 vs 111 ms with backward.
+ * Measured several times faster on the benchmark layer at batch 32, forward and with backward
+ * (`pnpm bench:dynamic`; figures in docs/dynamic-conv.md, "Measured").
  */
 export function fuseKernels(weight: Tensor, eta: Tensor, groupSize: number): Tensor {
   const [K, Cg, kh, kw] = weight.shape as [number, number, number, number];

@@ -82,9 +82,9 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
   }
 }
 
-// Off by default: on the CPU backend the one-pass JavaScript kernel measured slower (13 vs
-// 6-7 ms per 1M float32 parameters) than the rule's tensor ops, which run as WebAssembly SIMD
-// loops; on again once the kernel has a SIMD loop. Tests check it against the rule.
+// Off by default: on the CPU backend the one-pass JavaScript kernel measured slower than the
+// rule's tensor ops, which run as WebAssembly SIMD loops (docs/benchmarks.md, "After the
+// wasm-memory work"); on again once the kernel has a SIMD loop. Tests check it against the rule.
 let fusedSgd = false;
 
 /**

@@ -7,8 +7,8 @@
  * are packed where they are.
  * The first depth block overwrites the workspace when beta = 0, so it needs no clearing.
  * Operands are packed in two steps: copied into wasm memory with TypedArray.set (memcpy
- * speed), then a wasm function lays them out as panels; plain JS packing measured 1.5-2 ns per
- * element, which was a third of the time for conv-shaped GEMMs. An operand whose whole extent
+ * speed), then a wasm function lays them out as panels; plain JS packing was measured to be a
+ * large share of the time for conv-shaped GEMMs (docs/benchmarks.md, "Issue 11"). An operand whose whole extent
  * is small enough is copied in once per call (one native copy) and every panel is packed from
  * there; otherwise each block's rows are staged as they are needed. Thin GEMMs (a conv on a
  * 4x4 map has 16 columns) spent most of their time on the per-row copies this avoids.

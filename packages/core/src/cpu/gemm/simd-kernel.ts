@@ -60,7 +60,7 @@ function elemOps(elem: 'f32' | 'f64') {
  * A block function (see {@link BlockFn}). The tile's accumulators stay in v128 locals over
  * the whole depth; each k step loads nr/lanes vectors of B and splats one A value per row.
  * The k loop is not unrolled: on V8 (Node 20) unrolling 2-8 times with constant load offsets
- * measured 35-50% slower.
+ * measured slower (the GEMM's current figures: docs/benchmarks.md).
  */
 function blockFunction(shape: KernelShape, overwrite: boolean): WasmFunction {
   const { mr, nr, elem, fma } = shape;
@@ -237,7 +237,7 @@ export function buildKernelModule(shape: KernelShape, shared = false, maximumPag
 /** Default bound of a shared memory (1 GiB); it must declare one, unlike a private one. */
 const SHARED_MAX_PAGES = 16384;
 
-/** Block calls of fewer multiply-adds than this (about 0.15 ms of work) run on one thread: waking a helper costs tens of microseconds, and measured slower below it. */
+/** Block calls of fewer multiply-adds than this run on one thread: below it, waking a helper costs more than it saves (measured; docs/benchmarks.md, "Issue 11", threads). */
 const PARALLEL_MIN_MACS = 1 << 22;
 
 /** A compiled kernel on the backend's wasm memory (wasm-heap.ts). */
