@@ -3,6 +3,7 @@
  * code blocks with their `// ->` expectations, headings as GitHub turns them into anchors, and
  * the relative links each file makes. The conventions are in docs/writing-docs.md.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
@@ -11,13 +12,24 @@ const SKIP_DIRS = new Set(['node_modules', 'out', 'dist']);
 /** ...and, at the top, training runs and a checkout's shared/ folder (not part of the repository). */
 const SKIP_TOP = new Set(['runs', 'shared']);
 
-/** Every Markdown file under `root`, as repository-relative paths with `/`, sorted. */
+/**
+ * Every Markdown file of the repository under `root` (tracked, or new and not git-ignored, so
+ * generated output such as docs/api/ is left out), as repository-relative paths with `/`,
+ * sorted. Without git, a walk that skips the known output folders.
+ */
 export function markdownFiles(root: string): string[] {
+  try {
+    const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z', '--', '*.md'], { cwd: root, encoding: 'utf8' });
+    const files = out.split('\0').filter((f) => f && existsSync(join(root, f)) && !f.split('/').some((part) => SKIP_DIRS.has(part)));
+    if (files.length) return [...new Set(files)].sort();
+  } catch {
+    // not a git checkout: walk instead
+  }
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) {
-        const skip = SKIP_DIRS.has(entry.name) || entry.name.startsWith('.') || (dir === root && SKIP_TOP.has(entry.name));
+        const skip = SKIP_DIRS.has(entry.name) || entry.name.startsWith('.') || (dir === root && SKIP_TOP.has(entry.name)) || relative(root, join(dir, entry.name)) === join('docs', 'api');
         if (!skip) walk(join(dir, entry.name));
       } else if (entry.isFile() && entry.name.endsWith('.md')) {
         found.push(relative(root, join(dir, entry.name)).split(sep).join('/'));
