@@ -100,10 +100,11 @@ export function expectClose(actual: Numeric, expected: Numeric, opts: CloseOptio
     if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
     const tol = atol + rtol * Math.abs(y);
     const diff = Math.abs(x - y);
-    if (diff <= tol) continue;
+    // NaN against a number, or an infinity against anything else, fails and is the worst.
+    const finite = Number.isFinite(x) && Number.isFinite(y);
+    if (finite && diff <= tol) continue;
     failures++;
-    // NaN against a number, or an infinity against anything else, is the worst possible.
-    const ratio = Number.isNaN(diff) || !Number.isFinite(diff) ? Infinity : tol === 0 ? Infinity : diff / tol;
+    const ratio = !finite || tol === 0 ? Infinity : diff / tol;
     if (worst < 0 || ratio > worstRatio) {
       worst = i;
       worstRatio = ratio;

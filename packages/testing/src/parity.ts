@@ -35,11 +35,22 @@ export interface ParityOptions {
   seed?: number;
 }
 
-interface Results {
-  outputs: Float64Array[];
-  /** The gradient of each differentiable input, by input position. */
-  grads: { input: number; values: Float64Array }[];
+/** A result read back: its values and shape (what expectClose needs of a tensor). */
+interface Read {
+  shape: number[];
+  dataSync: () => Float64Array;
 }
+
+interface Results {
+  outputs: Read[];
+  /** The gradient of each differentiable input, by input position. */
+  grads: { input: number; values: Read }[];
+}
+
+const read = (t: Tensor): Read => {
+  const data = Float64Array.from(t.dataSync() as ArrayLike<number>, Number);
+  return { shape: [...t.shape], dataSync: () => data };
+};
 
 function run(backend: string, inputs: readonly ParityInput[], fn: (...xs: Tensor[]) => Tensor | Tensor[], seed: number, backward: boolean): Results {
   return tidy(() => {
@@ -50,7 +61,7 @@ function run(backend: string, inputs: readonly ParityInput[], fn: (...xs: Tensor
     });
     const ys = fn(...leaves.map((l, i) => (inputs[i]!.view ? inputs[i]!.view!(l) : l)));
     const outs = Array.isArray(ys) ? ys : [ys];
-    const outputs = outs.map((y) => Float64Array.from(y.dataSync() as ArrayLike<number>, Number));
+    const outputs = outs.map(read);
     const grads: Results['grads'] = [];
     const diff = outs.filter((y) => y.requiresGrad);
     if (backward && diff.length) {
@@ -61,7 +72,7 @@ function run(backend: string, inputs: readonly ParityInput[], fn: (...xs: Tensor
       loss.backward();
       leaves.forEach((l, input) => {
         if (!l.requiresGrad) return;
-        grads.push({ input, values: l.grad ? Float64Array.from(l.grad.dataSync()) : new Float64Array(0) });
+        grads.push({ input, values: l.grad ? read(l.grad) : { shape: [0], dataSync: () => new Float64Array(0) } });
         l.grad?.dispose();
       });
     }
@@ -84,7 +95,7 @@ export function expectParity(backend: string, inputs: readonly ParityInput[], fn
   const atol = (opts.atol ?? 1e-5) * Math.max(1, opts.reduce ?? 1);
   const rtol = opts.rtol ?? 1e-4;
   if (got.outputs.length !== want.outputs.length) throw new Error(`expectParity: ${backend} gave ${got.outputs.length} outputs, ${reference} ${want.outputs.length}`);
-  want.outputs.forEach((w, k) => expectClose(got.outputs[k]!, w, { rtol, atol, label: `output ${k}, ${backend} vs ${reference}` }));
+  want.outputs.forEach((w, k) => expectClose(got.outputs[k] as unknown as Tensor, w as unknown as Tensor, { rtol, atol, label: `output ${k}, ${backend} vs ${reference}` }));
   if (got.grads.length !== want.grads.length) throw new Error(`expectParity: ${backend} gave ${got.grads.length} input gradients, ${reference} ${want.grads.length}`);
-  want.grads.forEach((w, k) => expectClose(got.grads[k]!.values, w.values, { rtol, atol, label: `gradient of input ${w.input}, ${backend} vs ${reference}` }));
+  want.grads.forEach((w, k) => expectClose(got.grads[k]!.values as unknown as Tensor, w.values as unknown as Tensor, { rtol, atol, label: `gradient of input ${w.input}, ${backend} vs ${reference}` }));
 }
