@@ -8,7 +8,8 @@
  * declare fails here. The tarballs' sizes are printed.
  *
  * Needs the npm registry for gpu.js's dependencies (the gpu project installs without optional
- * dependencies, so headless-gl is not compiled; gpu.js runs in webasm mode there).
+ * dependencies, so headless-gl is not compiled; gpu.js runs in webasm mode there) and for
+ * fast-check, the testing package's peer dependency.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,11 +17,12 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numRuns } from '@dynconv/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test/packages');
-const PACKAGES = ['core', 'nn', 'data', 'gpu', 'models'] as const;
+const PACKAGES = ['core', 'nn', 'data', 'gpu', 'models', 'testing'] as const;
 type Pkg = (typeof PACKAGES)[number];
 
 interface Project {
@@ -28,6 +30,8 @@ interface Project {
   /** The tarballs installed: the package and what it declares as (peer) dependencies. */
   installs: Pkg[];
   npmArgs?: string[];
+  /** Packages from the npm registry installed beside the tarballs (peer dependencies of ours). */
+  extra?: string[];
   /** TypeScript libs a consumer needs: gpu.js's own types name DOM classes (WebGLRenderingContext). */
   lib?: string[];
 }
@@ -37,6 +41,7 @@ const PROJECTS: Project[] = [
   { name: 'models', installs: ['core', 'nn', 'models'] },
   { name: 'data', installs: ['core', 'data'] },
   { name: 'gpu', installs: ['core', 'gpu'], npmArgs: ['--omit=optional'], lib: ['es2022', 'dom'] },
+  { name: 'testing', installs: ['core', 'testing'], extra: ['fast-check@4.10.2'] },
 ];
 
 // What pnpm's scripts and bin shims set must not leak into the projects: npm_config_* meant for
@@ -136,7 +141,7 @@ for (const project of PROJECTS) {
       });
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig('nodenext', 'nodenext', ['consumer.mts', 'consumer.cts'])));
       writeFileSync(join(dir, 'tsconfig.bundler.json'), JSON.stringify(tsconfig('esnext', 'bundler', ['consumer.mts'])));
-      const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', ...(project.npmArgs ?? []), ...project.installs.map((p) => tarballs[p])];
+      const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', ...(project.npmArgs ?? []), ...project.installs.map((p) => tarballs[p]), ...(project.extra ?? [])];
       run('npm', args, dir);
     }, 300_000);
 
@@ -157,6 +162,10 @@ for (const project of PROJECTS) {
         expect(r.mode).toBe('webasm');
         expect(r.maxDiff).toBeLessThan(1e-4);
       }
+      if (project.name === 'testing') {
+        expect(r.cases).toBe(numRuns());
+        expect(r.message).toMatch(/^1 of 3 elements differ; worst is element 2: got 3, expected 3\.5, \|diff\| 0\.5 > tolerance /);
+      }
     });
 
     it('runs from CommonJS require', () => {
@@ -167,6 +176,7 @@ for (const project of PROJECTS) {
       if (project.name === 'models') expect(r).toEqual({ params: 11_689_512 });
       if (project.name === 'data') expect(r).toEqual({ shape: [2], node: 'function' });
       if (project.name === 'gpu') expect(r).toEqual({ create: 'function' });
+      if (project.name === 'testing') expect(r).toEqual({ ok: true, numRuns: numRuns(), version: '0.1.0' });
     });
 
     it('type-checks with strict TypeScript (nodenext ESM + CJS, and bundler resolution)', () => {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '@dynconv/core';
 import { afterAll } from 'vitest';
-import { CACHE_DIR, type EncodedTensor, valuesOf } from './harness.js';
+import { CACHE_DIR, type EncodedTensor, NUM_RUNS, valuesOf } from './harness.js';
 
 /** Relative tolerance of float64 comparisons; values near 0 get 1e-10 of the tensor's scale. */
 export const FLOAT64_RTOL = 1e-9;
@@ -66,7 +66,7 @@ export class ParitySummary {
       const dir = join(CACHE_DIR, 'summary');
       mkdirSync(dir, { recursive: true });
       const rows = Object.fromEntries([...this.rows].sort(([a], [b]) => a.localeCompare(b)));
-      writeFileSync(join(dir, `${this.suite}.json`), `${JSON.stringify({ suite: this.suite, numRuns: Number(process.env.DYNCONV_NUM_RUNS ?? 12), date: new Date().toISOString(), rows }, null, 1)}\n`);
+      writeFileSync(join(dir, `${this.suite}.json`), `${JSON.stringify({ suite: this.suite, numRuns: NUM_RUNS, date: new Date().toISOString(), rows }, null, 1)}\n`);
     });
   }
 

@@ -13,13 +13,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromTypedArray, type Tensor } from '@dynconv/core';
+import { numRuns } from '@dynconv/testing';
 import { describe, it } from 'vitest';
 
 /** Debian's Python, the one with python3-torch (a python3 earlier on PATH may have none). */
 export const TORCH_PYTHON = process.env.DYNCONV_TORCH_PYTHON || '/usr/bin/python3';
 export const INSTALL_COMMAND = 'apt-get install -y python3-torch python3-torchvision libopenblas0-pthread';
 /** The project's property-test knob (default 12): configurations per family are a quarter of it. */
-export const NUM_RUNS = Number(process.env.DYNCONV_NUM_RUNS ?? 12);
+export const NUM_RUNS = numRuns();
 export const CONFIGS_PER_FAMILY = Math.max(1, Math.ceil(NUM_RUNS / 4));
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

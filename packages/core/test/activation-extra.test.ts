@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as dc from '../src/index.js';
 import { grad, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, type Input, inputArb, runs, shapeArb } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, type Input, inputArb, runs, shapeArb } from '@dynconv/testing';
 
 const inputs: fc.Arbitrary<Input> = shapeArb().chain((s) => inputArb(s, 'real'));
 
@@ -73,7 +73,7 @@ describe.each(CASES)('$name', ({ fn, ref, dref, kinks, scale, smooth }) => {
         const y = fn(x);
         expect(y.shape).toEqual(x.shape);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), Array.from(x.dataSync(), ref), 1e-14, 1e-15);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), ref), { rtol: 1e-14, atol: 1e-15 });
       }),
       runs(),
     );
@@ -95,7 +95,7 @@ describe.each(CASES)('$name', ({ fn, ref, dref, kinks, scale, smooth }) => {
         const x = inp.view().mul(scale).contiguous();
         fc.pre(Array.from(x.dataSync()).every((v) => kinks.every((k) => v !== k)));
         const [g] = grad(fn(x).sum(), x);
-        expectClose(g!.dataSync(), Array.from(x.dataSync(), dref), 1e-13, 1e-15);
+        expectClose(g!.dataSync(), Array.from(x.dataSync(), dref), { rtol: 1e-13, atol: 1e-15 });
       }),
       runs(),
     );
@@ -105,7 +105,7 @@ describe.each(CASES)('$name', ({ fn, ref, dref, kinks, scale, smooth }) => {
     const x = tensor([-4, -2.5, -0.75, 0.3, 1.5, 2.9, 7], { requiresGrad: true });
     const y = fn(x);
     expect(y.dtype).toBe('float32');
-    expectClose(y.dataSync(), Array.from(x.dataSync(), ref), 1e-6, 1e-7);
+    expectClose(y.dataSync(), Array.from(x.dataSync(), ref), { rtol: 1e-6, atol: 1e-7 });
     expect(grad(y.sum(), x)[0]!.dtype).toBe('float32');
   });
 });

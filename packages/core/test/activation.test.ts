@@ -18,7 +18,7 @@ import {
   type ShapeOptions,
   shapeArb,
   unravel,
-} from './helpers/arbitraries.js';
+} from '@dynconv/testing';
 
 /** erf by composite Simpson on 2/sqrt(pi) * integral_0^x exp(-t^2) dt (error < 1e-12 for |x| <= 6). */
 function erfRef(x: number): number {
@@ -51,7 +51,7 @@ describe('leakyRelu', () => {
         const y = dc.leakyRelu(inp.view(), s);
         expect(y.shape).toEqual(inp.view().shape);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), valuesOf(inp).map((v) => ref(v, s)), 0, 0);
+        expectClose(y.dataSync(), valuesOf(inp).map((v) => ref(v, s)), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -72,7 +72,7 @@ describe('leakyRelu', () => {
       fc.property(inputs('nonzero', { maxDims: 3 }), slopeArb, (inp, s) => {
         const x = inp.view().contiguous();
         const [g] = grad(dc.leakyRelu(x, s).sum(), x);
-        expectClose(g!.dataSync(), Array.from(x.dataSync(), (v) => (v > 0 ? 1 : s)), 0, 0);
+        expectClose(g!.dataSync(), Array.from(x.dataSync(), (v) => (v > 0 ? 1 : s)), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -89,7 +89,7 @@ describe('elu', () => {
         const y = dc.elu(inp.view(), a);
         expect(y.dtype).toBe('float64');
         expect(y.shape).toEqual(inp.view().shape);
-        expectClose(y.dataSync(), valuesOf(inp).map((v) => ref(v, a)), 1e-15, 1e-16);
+        expectClose(y.dataSync(), valuesOf(inp).map((v) => ref(v, a)), { rtol: 1e-15, atol: 1e-16 });
       }),
       runs(),
     );
@@ -125,7 +125,7 @@ describe('gelu', () => {
         const y = dc.gelu(inp.view(), mode);
         expect(y.dtype).toBe('float64');
         expect(y.shape).toEqual(inp.view().shape);
-        expectClose(y.dataSync(), valuesOf(inp).map(ref), 1e-10, 1e-12);
+        expectClose(y.dataSync(), valuesOf(inp).map(ref), { rtol: 1e-10, atol: 1e-12 });
       }),
       runs(),
     );
@@ -143,7 +143,7 @@ describe('gelu', () => {
   it('default is the exact form; derivative at 0 is 1/2; the two forms agree to ~1e-3', () => {
     const x = tensor([-3, -1, 0, 0.5, 2], { dtype: 'float64', requiresGrad: true });
     expect(dc.gelu(x).dataSync()).toEqual(dc.gelu(x, 'none').dataSync());
-    expectClose(dc.gelu(x, 'tanh').dataSync(), dc.gelu(x).dataSync(), 0, 1e-3);
+    expectClose(dc.gelu(x, 'tanh').dataSync(), dc.gelu(x).dataSync(), { rtol: 0, atol: 1e-3 });
     const z = tensor([0], { dtype: 'float64', requiresGrad: true });
     expectClose(grad(dc.gelu(z).sum(), z)[0]!.dataSync(), [0.5]);
     expectClose(grad(dc.gelu(z, 'tanh').sum(), z)[0]!.dataSync(), [0.5]);
@@ -167,7 +167,7 @@ describe('softplus', () => {
         const y = dc.softplus(x, beta, threshold);
         expect(y.dtype).toBe('float64');
         expect(y.shape).toEqual(x.shape);
-        expectClose(y.dataSync(), Array.from(x.dataSync(), (v) => ref(v, beta, threshold)), 1e-14, 1e-15);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), (v) => ref(v, beta, threshold)), { rtol: 1e-14, atol: 1e-15 });
       }),
       runs(),
     );
@@ -211,7 +211,7 @@ describe('clamp', () => {
         const y = dc.clamp(inp.view(), lo, hi);
         expect(y.dtype).toBe('float64');
         expect(y.shape).toEqual(inp.view().shape);
-        expectClose(y.dataSync(), valuesOf(inp).map((v) => ref(v, lo, hi)), 0, 0);
+        expectClose(y.dataSync(), valuesOf(inp).map((v) => ref(v, lo, hi)), { rtol: 0, atol: 0 });
         expect(inp.view().clamp(lo, hi).dataSync()).toEqual(y.dataSync());
       }),
       runs(),
@@ -226,7 +226,7 @@ describe('clamp', () => {
         checkGradients((x) => dc.clamp(inp.view(x), lo, hi), [inp.leaf], { second: true });
         const x = inp.view().contiguous();
         const [g] = grad(dc.clamp(x, lo, hi).sum(), x);
-        expectClose(g!.dataSync(), vs.map((v) => ((lo === null || v >= lo) && (hi === null || v <= hi) ? 1 : 0)), 0, 0);
+        expectClose(g!.dataSync(), vs.map((v) => ((lo === null || v >= lo) && (hi === null || v <= hi) ? 1 : 0)), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -255,7 +255,7 @@ describe('clamp', () => {
           expectClose(y.dataSync(), Array.from({ length: x.numel() }, (_, i) => {
             const [v, l, h] = at(i);
             return ref(v, l, h);
-          }), 0, 0);
+          }), { rtol: 0, atol: 0 });
           // Keep every x away from both of its bounds, and the bounds apart, for finite differences.
           fc.pre(Array.from({ length: x.numel() }, (_, i) => at(i)).every(([v, l, h]) => Math.abs(v - l) > 1e-3 && Math.abs(v - h) > 1e-3 && Math.abs(l - h) > 1e-3));
           checkGradients(

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ones, randn, zeros } from '../src/index.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 describe('allocations that cannot succeed', () => {
   it('creation ops refuse more than 2^32 elements before allocating, naming the op, the shape and the bytes', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectAnomaly, isAnomalyEnabled, tensor } from '../src/index.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 /** Positive values with one element (at `at`) replaced by `special`. */
 const withOne = (special: number) =>

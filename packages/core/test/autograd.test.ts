@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { enableGrad, grad, isGradEnabled, noGrad, randn, tensor, type Tensor } from '../src/index.js';
-import { expectClose, inputArb, runs, shapeArb } from './helpers/arbitraries.js';
+import { expectClose, inputArb, runs, shapeArb } from '@dynconv/testing';
 
 const f64 = (data: number[] | number[][]) => tensor(data, { dtype: 'float64', requiresGrad: true });
 
@@ -72,7 +72,7 @@ describe('grad()', () => {
         const expected = [5 * v ** 4, 20 * v ** 3, 60 * v ** 2, 120 * v, 120];
         for (const e of expected) {
           const [g] = grad(y, leaf, { createGraph: true });
-          expectClose(g!.dataSync(), [e], 1e-10, 1e-10);
+          expectClose(g!.dataSync(), [e], { rtol: 1e-10, atol: 1e-10 });
           y = g!.sum();
           x = g!;
         }

@@ -21,7 +21,7 @@ import {
   shapeArb,
   unravel,
   values,
-} from './helpers/arbitraries.js';
+} from '@dynconv/testing';
 
 type F2 = (a: number, b: number) => number;
 
@@ -96,7 +96,7 @@ describe.each(CASES)('$name', (c) => {
         const ref = broadcastRef(a, b, c.ref);
         expect(y.shape).toEqual(ref.shape);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), ref.data, 0, 0);
+        expectClose(y.dataSync(), ref.data, { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -110,9 +110,9 @@ describe.each(CASES)('$name', (c) => {
         const right = c.fn(x, k);
         expect(right.shape).toEqual(x.shape);
         expect(right.dtype).toBe('float64');
-        expectClose(right.dataSync(), xs.map((v) => c.ref(v, k)), 0, 0);
+        expectClose(right.dataSync(), xs.map((v) => c.ref(v, k)), { rtol: 0, atol: 0 });
         if (c.name === 'pow') return; // number base: separate test with a 'real' exponent
-        expectClose(c.fn(k, x).dataSync(), xs.map((v) => c.ref(k, v)), 0, 0);
+        expectClose(c.fn(k, x).dataSync(), xs.map((v) => c.ref(k, v)), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -162,8 +162,8 @@ describe.each(CASES)('$name', (c) => {
           for (let i = 0; i < fv.length; i++) acc[broadcastIndex(unravel(i, out), shape)]! += fv[i]!;
           return acc;
         };
-        expectClose(ga!.dataSync(), reduce(gaFull!, shA), 1e-12, 1e-12);
-        expectClose(gb!.dataSync(), reduce(gbFull!, shB), 1e-12, 1e-12);
+        expectClose(ga!.dataSync(), reduce(gaFull!, shA), { rtol: 1e-12, atol: 1e-12 });
+        expectClose(gb!.dataSync(), reduce(gbFull!, shB), { rtol: 1e-12, atol: 1e-12 });
       }),
       runs(),
     );
@@ -209,7 +209,7 @@ describe('add and sub with alpha', () => {
         const r = broadcastRef(a, b, (x, y) => ref(x, y, k));
         const y = fn(a, b, k);
         expect(y.shape).toEqual(r.shape);
-        expectClose(y.dataSync(), r.data, 0, 0);
+        expectClose(y.dataSync(), r.data, { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -229,8 +229,8 @@ describe('add and sub with alpha', () => {
       fc.property(shapeArb({ maxDims: 3 }).chain((s) => inputArb(s)), fc.double({ min: -3, max: 3, noNaN: true }), alphaArb, (inp, n, k) => {
         const x = inp.view();
         const xs = Array.from(x.dataSync());
-        expectClose(fn(x, n, k).dataSync(), xs.map((v) => ref(v, n, k)), 1e-15, 1e-15);
-        expectClose(fn(n, x, k).dataSync(), xs.map((v) => ref(n, v, k)), 1e-15, 1e-15);
+        expectClose(fn(x, n, k).dataSync(), xs.map((v) => ref(v, n, k)), { rtol: 1e-15, atol: 1e-15 });
+        expectClose(fn(n, x, k).dataSync(), xs.map((v) => ref(n, v, k)), { rtol: 1e-15, atol: 1e-15 });
       }),
       runs(),
     );
@@ -245,7 +245,7 @@ describe('add and sub with alpha', () => {
         const y = fn(a, b, k);
         expect(y.dtype).toBe('float64');
         const b32 = Array.from(b.dataSync());
-        expectClose(y.dataSync(), Array.from(a.dataSync(), (v, i) => ref(v, b32[i]!, k)), 0, 0);
+        expectClose(y.dataSync(), Array.from(a.dataSync(), (v, i) => ref(v, b32[i]!, k)), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -287,7 +287,7 @@ describe('pow', () => {
     fc.assert(
       fc.property(shapeArb().chain((s) => inputArb(s, 'positive')), expArb, (inp, p) => {
         const x = inp.view();
-        expectClose(dc.pow(x, p).dataSync(), Array.from(x.dataSync(), (v) => Math.pow(v, p)), 0, 0);
+        expectClose(dc.pow(x, p).dataSync(), Array.from(x.dataSync(), (v) => Math.pow(v, p)), { rtol: 0, atol: 0 });
         checkGradients((t) => dc.pow(inp.view(t), p), [inp.leaf], { second: true });
       }),
       runs(),
@@ -298,7 +298,7 @@ describe('pow', () => {
     fc.assert(
       fc.property(shapeArb().chain((s) => inputArb(s, 'nonzero')), fc.constantFrom(2, 3, 4, -1, -2, -3), (inp, p) => {
         const x = inp.view();
-        expectClose(x.pow(p).dataSync(), Array.from(x.dataSync(), (v) => Math.pow(v, p)), 0, 0);
+        expectClose(x.pow(p).dataSync(), Array.from(x.dataSync(), (v) => Math.pow(v, p)), { rtol: 0, atol: 0 });
         checkGradients((t) => inp.view(t).pow(p), [inp.leaf], { second: true });
       }),
       runs(),
@@ -311,7 +311,7 @@ describe('pow', () => {
         const x = inp.view();
         const y = dc.pow(base, x);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), Array.from(x.dataSync(), (v) => Math.pow(base, v)), 0, 0);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), (v) => Math.pow(base, v)), { rtol: 0, atol: 0 });
         checkGradients((t) => dc.pow(base, inp.view(t)), [inp.leaf], { second: true });
       }),
       runs(),
@@ -392,7 +392,7 @@ describe('where', () => {
             const idx = unravel(i, shape);
             return cv[broadcastIndex(idx, cond.shape)] ? av[broadcastIndex(idx, a.shape)]! : bv[broadcastIndex(idx, b.shape)]!;
           });
-          expectClose(y.dataSync(), ref, 0, 0);
+          expectClose(y.dataSync(), ref, { rtol: 0, atol: 0 });
           expect(a.where(cond, b).dataSync()).toEqual(y.dataSync());
         },
       ),
@@ -431,8 +431,8 @@ describe('where', () => {
         const [ga, gb] = grad(y, [a, b], { gradOutputs: g });
         const cv = cond.dataSync();
         const gv = g.dataSync();
-        expectClose(ga!.dataSync(), Array.from(gv, (v, i) => (cv[i] ? v : 0)), 0, 0);
-        expectClose(gb!.dataSync(), Array.from(gv, (v, i) => (cv[i] ? 0 : v)), 0, 0);
+        expectClose(ga!.dataSync(), Array.from(gv, (v, i) => (cv[i] ? v : 0)), { rtol: 0, atol: 0 });
+        expectClose(gb!.dataSync(), Array.from(gv, (v, i) => (cv[i] ? 0 : v)), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -550,7 +550,7 @@ describe('dtype promotion', () => {
         const [x, z] = swap ? [b, a] : [a, b];
         const y = fn(x, z);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), broadcastRef(x, z, ref).data, 0, 0);
+        expectClose(y.dataSync(), broadcastRef(x, z, ref).data, { rtol: 0, atol: 0 });
         const [gx, gz] = grad(y.sum(), [x, z]);
         expect(gx!.dtype).toBe(x.dtype);
         expect(gz!.dtype).toBe(z.dtype);

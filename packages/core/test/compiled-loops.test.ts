@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BinaryKernelName, type DType, getBackend, runKernel, tensor, type Tensor, type UnaryKernelName } from '../src/index.js';
 import { setCompiledLoops } from '../src/cpu/compiled-loops.js';
-import { broadcastPairArb, layoutArb, runs, shapeArb, values } from './helpers/arbitraries.js';
+import { broadcastPairArb, layoutArb, runs, shapeArb, values } from '@dynconv/testing';
 
 const UNARY: UnaryKernelName[] = ['Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Relu6', 'Sign', 'Erf', 'Log1p', 'Expm1', 'Reciprocal', 'Floor', 'Ceil', 'Round'];
 const BINARY: BinaryKernelName[] = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Maximum', 'Minimum', 'Eq', 'Ne', 'Gt', 'Ge', 'Lt', 'Le'];

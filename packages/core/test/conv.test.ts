@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv2d, convTranspose2d, randn, Generator, type Conv2dOptions, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs } from '@dynconv/testing';
 
 /** A generated convolution: shapes that fit, options, and layouts for x and the weight. */
 interface ConvCase {
@@ -91,7 +91,7 @@ describe('conv2d', () => {
         const y = conv2d(x, w, null, c.opts);
         const ref = referenceConv(x, w, c);
         expect(y.shape).toEqual(ref.shape);
-        expectClose(y.dataSync(), ref.data, 1e-12, 1e-12);
+        expectClose(y.dataSync(), ref.data, { rtol: 1e-12, atol: 1e-12 });
       }),
       runs(3),
     );
@@ -104,7 +104,7 @@ describe('conv2d', () => {
         const x = randn([c.N, c.C, c.H, c.W], { generator: g });
         const w = randn([c.K, c.C / c.opts.groups, c.kh, c.kw], { generator: g });
         const ref = referenceConv(x, w, c);
-        expectClose(conv2d(x, w, null, c.opts).dataSync(), ref.data, 1e-4, 1e-4);
+        expectClose(conv2d(x, w, null, c.opts).dataSync(), ref.data, { rtol: 1e-4, atol: 1e-4 });
       }),
       runs(2),
     );
@@ -144,7 +144,7 @@ describe('conv2d', () => {
       const y = conv2d(x, w, null, o);
       const c: ConvCase = { N: xs[0]!, C: xs[1]!, H: xs[2]!, W: xs[3]!, K: ws[0]!, kh: ws[2]!, kw: ws[3]!,
         opts: { stride: typeof o.stride === 'number' ? [o.stride, o.stride] : [1, 1], padding: o.padding === 'same' ? 'same' : [0, 0], dilation: [1, 1], groups: o.groups ?? 1 } };
-      expectClose(y.dataSync(), referenceConv(x, w, c).data, 1e-12, 1e-12);
+      expectClose(y.dataSync(), referenceConv(x, w, c).data, { rtol: 1e-12, atol: 1e-12 });
       checkGradients((a, b) => conv2d(a, b, null, o), [x, w], { second: true });
     }
     expect(conv2d(randn([1, 2, 3, 3]), randn([5, 2, 3, 3])).shape).toEqual([1, 5, 1, 1]);
@@ -153,7 +153,7 @@ describe('conv2d', () => {
   it('accepts unbatched [C, H, W] input', () => {
     const x = randn([2, 5, 5]);
     const w = randn([3, 2, 3, 3]);
-    expectClose(conv2d(x, w).dataSync(), conv2d(x.unsqueeze(0), w).squeeze(0).dataSync(), 0, 0);
+    expectClose(conv2d(x, w).dataSync(), conv2d(x.unsqueeze(0), w).squeeze(0).dataSync(), { rtol: 0, atol: 0 });
   });
 
   it('gives clear errors for bad configurations', () => {

@@ -11,7 +11,7 @@ import {
 } from '../src/index.js';
 import { poolOf } from '../src/cpu/storage.js';
 import { wasmHeap } from '../src/cpu/wasm-heap.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 createCpuBackend('cpu-nopool', { poolMB: 0 });
 createCpuBackend('cpu-pool-test');

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as dc from '../src/index.js';
 import { Generator, grad, manualSeed, tensor, type DType, type NestedArray, type Tensor } from '../src/index.js';
-import { expectClose, inputArb, runs, shapeArb, unravel, values } from './helpers/arbitraries.js';
+import { expectClose, inputArb, runs, shapeArb, unravel, values } from '@dynconv/testing';
 
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -220,7 +220,7 @@ describe('arange', () => {
         const t = dc.arange(start, start + len, step, { dtype: 'float64' });
         const n = Math.ceil((start + len - start) / step);
         expect(t.shape).toEqual([n]);
-        expectClose(t.dataSync(), Array.from({ length: n }, (_, i) => start + i * step), 0, 0);
+        expectClose(t.dataSync(), Array.from({ length: n }, (_, i) => start + i * step), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -251,7 +251,7 @@ describe('linspace', () => {
           expect(v[0] === start).toBe(true); // (=== : a zero's sign is not asserted)
           expect(v[steps - 1] === end).toBe(true);
           const delta = (end - start) / (steps - 1);
-          expectClose(v, v.map((_, i) => start + i * delta), 1e-12, 1e-12 * (Math.abs(start) + Math.abs(end)) + 1e-300);
+          expectClose(v, v.map((_, i) => start + i * delta), { rtol: 1e-12, atol: 1e-12 * (Math.abs(start) + Math.abs(end)) + 1e-300 });
           for (let i = 1; i < steps; i++) expect(Math.sign(v[i]! - v[i - 1]!) * Math.sign(end - start)).toBeGreaterThanOrEqual(0);
           const f = Array.from(dc.linspace(start, end, steps).dataSync());
           expect(f[0] === Math.fround(start)).toBe(true);
@@ -501,7 +501,7 @@ describe('casts', () => {
         // The same computation on a float64 copy of the leaf, rounded at the end.
         const x64 = x32.detach().double().requiresGrad_();
         inp.view(x64).mul(w).sum().backward();
-        expectClose(x32.grad!.dataSync(), Array.from(x64.grad!.dataSync(), Math.fround), 1e-5, 1e-5);
+        expectClose(x32.grad!.dataSync(), Array.from(x64.grad!.dataSync(), Math.fround), { rtol: 1e-5, atol: 1e-5 });
         // Both ways round: .to('float64') and .float() on a float64 leaf.
         const z = tensor(values([3], seed), { dtype: 'float64', requiresGrad: true });
         const [gz] = grad(z.float().mul(2).sum(), z);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv2d, Generator, grad, randn } from '../src/index.js';
-import { expectClose, runs } from './helpers/arbitraries.js';
+import { expectClose, runs } from '@dynconv/testing';
 
 describe('depthwise 3x3 on the CPU = reference', () => {
   it('forward and both gradients', () => {
@@ -35,7 +35,7 @@ describe('depthwise 3x3 on the CPU = reference', () => {
           const fast = run('cpu');
           const ref = run('reference');
           const [rt, at] = dtype === 'float64' ? [1e-12, 1e-12] : [1e-5, 1e-5];
-          fast.forEach((f, i) => expectClose(f, ref[i]!, rt, at));
+          fast.forEach((f, i) => expectClose(f, ref[i]!, { rtol: rt, atol: at }));
           expect(fast[0]!.length).toBe(N * C * mult * Ho * Wo);
         },
       ),

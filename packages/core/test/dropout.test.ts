@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dropout, Generator, grad, manualSeed, ones, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs, shapeArb } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs, shapeArb } from '@dynconv/testing';
 
 const pArb = fc.oneof(fc.constantFrom(0.1, 0.5, 0.9), fc.double({ min: 0.01, max: 0.99, noNaN: true }));
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
@@ -26,7 +26,7 @@ describe('dropout', () => {
         expect(y.shape).toEqual(x.shape);
         expect(y.dtype).toBe('float64');
         const keep = referenceKeep(x.numel(), p, seed);
-        expectClose(y.dataSync(), Array.from(x.dataSync(), (v, i) => (keep[i] ? v / (1 - p) : 0)), 1e-15, 0);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), (v, i) => (keep[i] ? v / (1 - p) : 0)), { rtol: 1e-15, atol: 0 });
       }),
       runs(),
     );
@@ -98,7 +98,7 @@ describe('dropout', () => {
         const keep = referenceKeep(x.numel(), p, seed);
         const mask = tensor(Float64Array.from(keep, (k) => (k ? 1 / (1 - p) : 0))).reshape(x.shape);
         const [expected] = grad(inp.view().mul(mask).sum(), inp.leaf);
-        expectClose(g!.dataSync(), expected!.dataSync(), 1e-15, 0);
+        expectClose(g!.dataSync(), expected!.dataSync(), { rtol: 1e-15, atol: 0 });
         const xc = x.contiguous();
         const [gc] = grad(dropout(xc, p, true, new Generator(seed)).sum(), xc);
         expect(Array.from(gc!.dataSync())).toEqual(Array.from(mask.dataSync()));

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   adamStep_, type AdamScalars, batchNorm, channelAffine, type ChannelActivation, createCpuBackend, type DType, Generator, getBackend, grad, gradcheck, hasKernel, noGrad, randn, runKernel, type Tensor, tensor, tidy, zeros,
 } from '../src/index.js';
-import { expectClose, layoutArb, runs } from './helpers/arbitraries.js';
+import { expectClose, layoutArb, runs } from '@dynconv/testing';
 
 const composed = createCpuBackend('cpu-composed', { fusedKernels: false });
 const wrapT = (s: ReturnType<typeof runKernel<'Copy'>>, shape: number[]) => new (tensor(0).constructor as new (...a: unknown[]) => Tensor)(s, shape);
@@ -48,14 +48,14 @@ describe('fused kernels: cpu = reference', () => {
           const fast = runKernel(cpu, 'BatchNormTrain', x, w, b, eps);
           const slow = runKernel(ref, 'BatchNormTrain', onRef(x)!, onRef(w), onRef(b), eps);
           const [rt, at] = tol(dtype);
-          expectClose(wrapT(fast[0], shape).dataSync(), wrapT(slow[0], shape).dataSync(), rt, at);
-          for (let k = 1; k < 4; k++) expectClose(wrapT(fast[k]!, [C]).dataSync(), wrapT(slow[k]!, [C]).dataSync(), rt, at);
+          expectClose(wrapT(fast[0], shape).dataSync(), wrapT(slow[0], shape).dataSync(), { rtol: rt, atol: at });
+          for (let k = 1; k < 4; k++) expectClose(wrapT(fast[k]!, [C]).dataSync(), wrapT(slow[k]!, [C]).dataSync(), { rtol: rt, atol: at });
           const mean = wrapT(fast[1], [C]);
           const invStd = wrapT(fast[3], [C]);
           const gFast = runKernel(cpu, 'BatchNormTrainGrad', dy, x, mean, invStd, w);
           const gSlow = runKernel(ref, 'BatchNormTrainGrad', onRef(dy)!, onRef(x)!, onRef(mean)!, onRef(invStd)!, onRef(w));
-          expectClose(wrapT(gFast[0], shape).dataSync(), wrapT(gSlow[0], shape).dataSync(), rt * 10, at * 10);
-          for (let k = 1; k < 3; k++) expectClose(wrapT(gFast[k]!, [C]).dataSync(), wrapT(gSlow[k]!, [C]).dataSync(), rt * 10, at * 10);
+          expectClose(wrapT(gFast[0], shape).dataSync(), wrapT(gSlow[0], shape).dataSync(), { rtol: rt * 10, atol: at * 10 });
+          for (let k = 1; k < 3; k++) expectClose(wrapT(gFast[k]!, [C]).dataSync(), wrapT(gSlow[k]!, [C]).dataSync(), { rtol: rt * 10, atol: at * 10 });
         },
       ),
       runs(),
@@ -141,7 +141,7 @@ describe('fused kernels: cpu = reference', () => {
           const fast = run('cpu');
           const slow = run('reference');
           const [rt, at] = dtype === 'float64' ? [1e-12, 1e-14] : [1e-6, 1e-7];
-          fast.forEach((f, i) => expectClose(f, slow[i]!, rt, at));
+          fast.forEach((f, i) => expectClose(f, slow[i]!, { rtol: rt, atol: at }));
         },
       ),
       runs(),
@@ -174,7 +174,7 @@ describe('batchNorm: fused path = composed path', () => {
         };
         const fused = run('cpu');
         const plain = run('cpu-composed');
-        fused.forEach((f, i) => expectClose(f, plain[i]!, 1e-10, 1e-11));
+        fused.forEach((f, i) => expectClose(f, plain[i]!, { rtol: 1e-10, atol: 1e-11 }));
       }),
       runs(),
     );
@@ -195,7 +195,7 @@ describe('batchNorm in eval mode: fused inference path = composed path', () => {
           const b = affine ? randn([C], { generator: g, dtype: 'float64', backend }) : null;
           return Array.from(noGrad(() => batchNorm(x, rm, rv, w, b, false, 0.1, 1e-5)).dataSync());
         };
-        expectClose(run('cpu'), run('cpu-composed'), 1e-13, 1e-13);
+        expectClose(run('cpu'), run('cpu-composed'), { rtol: 1e-13, atol: 1e-13 });
       }),
       runs(),
     );

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads, threadsSupported } from '../src/cpu/gemm/threads.js';
 import { gemmReference, gemmSimdF32, gemmSimdF64, type GemmArgs } from '../src/cpu/gemm.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 const initial = getNumThreads();
 afterAll(() => setNumThreads(initial));

@@ -16,7 +16,7 @@ import { type Blocking, F32_BLOCKING, F32_SHAPE, F64_BLOCKING, F64_SHAPE } from 
 import { type KernelShape, buildKernelModule, simdKernel } from '../src/cpu/gemm/simd-kernel.js';
 import { wasmApi } from '../src/cpu/gemm/wasm-api.js';
 import { wasmHeap } from '../src/cpu/wasm-heap.js';
-import { runs, values } from './helpers/arbitraries.js';
+import { runs, values } from '@dynconv/testing';
 
 type DT = 'float32' | 'float64';
 

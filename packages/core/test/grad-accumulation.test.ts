@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend, Generator, grad, randn, type Tensor, tidy } from '../src/index.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 createCpuBackend('cpu-accumulate-off', { fusedKernels: false });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, gradcheck, gradgradcheck, randn, record, tensor, type Tensor, wrapForTest } from './helpers/wrong-grad.js';
-import { runs, shapeArb } from './helpers/arbitraries.js';
+import { runs, shapeArb } from '@dynconv/testing';
 
 const f64 = (shape: number[], seed = 0) => randn(shape, { dtype: 'float64', generator: new Generator(seed) }).requiresGrad_();
 

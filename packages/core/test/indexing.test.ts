@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, gather, indexSelect, oneHot, randint, scatterAdd, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, layoutArb, runs, shapeArb, unravel } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, layoutArb, runs, shapeArb, unravel } from '@dynconv/testing';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const ravel = (idx: readonly number[], shape: readonly number[]) => idx.reduce((f, k, d) => f * shape[d]! + k, 0);
@@ -50,7 +50,7 @@ describe('gather', () => {
         for (const y of [gather(x, dim, index), x.gather(dim, index)]) {
           expect(y.shape).toEqual(index.shape);
           expect(y.dtype).toBe('float64');
-          expectClose(y.dataSync(), refGather(x, dim, index), 0, 0);
+          expectClose(y.dataSync(), refGather(x, dim, index), { rtol: 0, atol: 0 });
         }
       }),
       runs(),
@@ -79,7 +79,7 @@ describe('gather', () => {
           at[d] = iv[p]!;
           counts[ravel(at, shape)]! += 1;
         }
-        expectClose(x.grad!.dataSync(), counts, 0, 0);
+        expectClose(x.grad!.dataSync(), counts, { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -118,7 +118,7 @@ describe('scatterAdd', () => {
         const before = [...base.dataSync()];
         const y = scatterAdd(base, dim, index, src);
         expect(y.shape).toEqual(shape);
-        expectClose(y.dataSync(), expected, 1e-15, 1e-15);
+        expectClose(y.dataSync(), expected, { rtol: 1e-15, atol: 1e-15 });
         expect([...base.dataSync()]).toEqual(before); // out of place
       }),
       runs(),
@@ -173,7 +173,7 @@ describe('indexSelect', () => {
         });
         for (const y of [indexSelect(x, dim, index), x.indexSelect(dim, index)]) {
           expect(y.shape).toEqual(outShape);
-          expectClose(y.dataSync(), expected, 0, 0);
+          expectClose(y.dataSync(), expected, { rtol: 0, atol: 0 });
         }
       }),
       runs(),

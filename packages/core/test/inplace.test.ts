@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { noGrad, tensor, zeros } from '../src/index.js';
-import { inputArb, runs, shapeArb } from './helpers/arbitraries.js';
+import { inputArb, runs, shapeArb } from '@dynconv/testing';
 
 describe('in-place writes', () => {
   it('copy_ writes through views into the base storage, broadcasting and casting the source', () => {

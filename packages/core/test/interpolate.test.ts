@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { interpolate, type InterpolateOptions, randn, tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs } from '@dynconv/testing';
 
 const optsArb: fc.Arbitrary<InterpolateOptions> = fc.tuple(
   fc.constantFrom<'nearest' | 'bilinear'>('nearest', 'bilinear'),
@@ -57,7 +57,7 @@ describe('interpolate', () => {
         }
         const y = interpolate(x, o);
         expect(y.shape).toEqual([N, C, ah.out, aw.out]);
-        expectClose(y.dataSync(), expected, 1e-12, 1e-12);
+        expectClose(y.dataSync(), expected, { rtol: 1e-12, atol: 1e-12 });
       }),
       runs(),
     );

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cat, chunk, pad, type PadMode, split, stack, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from '@dynconv/testing';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const ravel = (idx: readonly number[], shape: readonly number[]) => idx.reduce((f, k, d) => f * shape[d]! + k, 0);
@@ -43,7 +43,7 @@ describe('cat', () => {
         const ref = refCat(xs, dim);
         const y = cat(xs, dim);
         expect(y.shape).toEqual(ref.shape);
-        expectClose(y.dataSync(), ref.data, 0, 0);
+        expectClose(y.dataSync(), ref.data, { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -105,7 +105,7 @@ describe('stack', () => {
           const [piece] = idx.splice(d, 1);
           return vals[piece!]![ravel(idx, shape)]!;
         });
-        expectClose(y.dataSync(), expected, 0, 0);
+        expectClose(y.dataSync(), expected, { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -160,10 +160,10 @@ describe('split and chunk', () => {
         for (const p of pieces) {
           expect(p.storage).toBe(x.storage);
           expect(p.shape).toEqual(x.shape.map((v, i) => (i === d ? p.shape[d]! : v)));
-          expectClose(p.dataSync(), x.narrow(d, start, p.shape[d]!).contiguous().dataSync(), 0, 0);
+          expectClose(p.dataSync(), x.narrow(d, start, p.shape[d]!).contiguous().dataSync(), { rtol: 0, atol: 0 });
           start += p.shape[d]!;
         }
-        expectClose(cat(pieces, dim).dataSync(), x.dataSync(), 0, 0);
+        expectClose(cat(pieces, dim).dataSync(), x.dataSync(), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -196,7 +196,7 @@ describe('split and chunk', () => {
           expect(pieces.length).toBeLessThanOrEqual(chunks);
           expect(pieces.map((p) => p.shape[d])).toEqual(expectedSizes(n, size));
           pieces.forEach((p) => expect(p.storage).toBe(x.storage));
-          expectClose(cat(x.chunk(chunks, dim), dim).dataSync(), x.dataSync(), 0, 0);
+          expectClose(cat(x.chunk(chunks, dim), dim).dataSync(), x.dataSync(), { rtol: 0, atol: 0 });
           checkGradients((l) => chunk(inp.view(l), chunks, dim), [inp.leaf], { second: true });
         },
       ),
@@ -255,7 +255,7 @@ describe('pad', () => {
         });
         const y = pad(x, pads, value);
         expect(y.shape).toEqual(outShape);
-        expectClose(y.dataSync(), expected, 0, 0);
+        expectClose(y.dataSync(), expected, { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -320,7 +320,7 @@ describe('pad modes reflect, replicate, circular', () => {
         });
         const y = pad(x, pads, mode);
         expect(y.shape).toEqual(outShape);
-        expectClose(y.dataSync(), expected, 0, 0);
+        expectClose(y.dataSync(), expected, { rtol: 0, atol: 0 });
       }),
       runs(),
     );

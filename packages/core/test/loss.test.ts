@@ -20,7 +20,7 @@ import {
   type Tensor,
   zeros,
 } from '../src/index.js';
-import { broadcastIndex, checkGradients, expectClose, type Input, inputArb, runs, shapeArb, unravel } from './helpers/arbitraries.js';
+import { broadcastIndex, checkGradients, expectClose, type Input, inputArb, runs, shapeArb, unravel } from '@dynconv/testing';
 
 const reductionArb = fc.constantFrom<Reduction>('mean', 'sum', 'none');
 
@@ -68,7 +68,7 @@ describe.each(PAIR_CASES)('$name', ({ fn, ref, kinks, smooth }) => {
         expectShape(y, a.shape, reduction);
         expect(y.dtype).toBe('float64');
         const bv = b.dataSync();
-        expectClose(y.dataSync(), reduceRef(Array.from(a.dataSync(), (v, i) => ref(v - bv[i]!)), reduction), 1e-13, 1e-14);
+        expectClose(y.dataSync(), reduceRef(Array.from(a.dataSync(), (v, i) => ref(v - bv[i]!)), reduction), { rtol: 1e-13, atol: 1e-14 });
       }),
       runs(),
     );
@@ -149,7 +149,7 @@ describe('binaryCrossEntropyWithLogits', () => {
           const pw = pv ? pv[broadcastIndex(idx, P!.view().shape)]! : 1;
           return ref(v, yv[i]!, w, pw);
         });
-        expectClose(out.dataSync(), reduceRef(losses, reduction), 1e-11, 1e-13);
+        expectClose(out.dataSync(), reduceRef(losses, reduction), { rtol: 1e-11, atol: 1e-13 });
       }),
       runs(),
     );
@@ -283,7 +283,7 @@ describe('nllLoss', () => {
         const y = nllLoss(x, targetOf(c), { weight: W?.view(), ignoreIndex: c.ignoreIndex, reduction });
         expectShape(y, targetOf(c).shape, reduction);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), classLossRef(Array.from(x.dataSync()), c, W?.view().dataSync() ?? null, 0, reduction), 1e-12, 1e-14);
+        expectClose(y.dataSync(), classLossRef(Array.from(x.dataSync()), c, W?.view().dataSync() ?? null, 0, reduction), { rtol: 1e-12, atol: 1e-14 });
       }),
       runs(),
     );
@@ -340,7 +340,7 @@ describe('crossEntropy with class indices', () => {
         const y = crossEntropy(x, targetOf(c), { weight: W?.view(), ignoreIndex: c.ignoreIndex, reduction, labelSmoothing: s });
         expectShape(y, targetOf(c).shape, reduction);
         const logp = logSoftmaxRef(x.dataSync(), c.shape, c.C);
-        expectClose(y.dataSync(), classLossRef(logp, c, W?.view().dataSync() ?? null, s, reduction), 1e-11, 1e-13);
+        expectClose(y.dataSync(), classLossRef(logp, c, W?.view().dataSync() ?? null, s, reduction), { rtol: 1e-11, atol: 1e-13 });
       }),
       runs(),
     );
@@ -351,7 +351,7 @@ describe('crossEntropy with class indices', () => {
       fc.property(caseArb, ([c, X, W, reduction]) => {
         const x = X.view();
         const opts = { weight: W?.view(), ignoreIndex: c.ignoreIndex, reduction };
-        expectClose(crossEntropy(x, targetOf(c), opts).dataSync(), nllLoss(logSoftmax(x, c.shape.length === 1 ? 0 : 1), targetOf(c), opts).dataSync(), 1e-14, 1e-15);
+        expectClose(crossEntropy(x, targetOf(c), opts).dataSync(), nllLoss(logSoftmax(x, c.shape.length === 1 ? 0 : 1), targetOf(c), opts).dataSync(), { rtol: 1e-14, atol: 1e-15 });
       }),
       runs(0.5),
     );
@@ -425,7 +425,7 @@ describe('crossEntropy with class probabilities', () => {
         const y = crossEntropy(x, q, { weight: W?.view(), reduction, labelSmoothing: s });
         expectShape(y, shape.length === 1 ? [] : shape.filter((_, i) => i !== 1), reduction);
         const C = shape.length === 1 ? shape[0]! : shape[1]!;
-        expectClose(y.dataSync(), probRef(logSoftmaxRef(x.dataSync(), shape, C), q.dataSync(), shape, W?.view().dataSync() ?? null, s, reduction), 1e-11, 1e-13);
+        expectClose(y.dataSync(), probRef(logSoftmaxRef(x.dataSync(), shape, C), q.dataSync(), shape, W?.view().dataSync() ?? null, s, reduction), { rtol: 1e-11, atol: 1e-13 });
       }),
       runs(),
     );
@@ -438,7 +438,7 @@ describe('crossEntropy with class probabilities', () => {
         const hot = new Float64Array(X.view().numel());
         c.targets.forEach((tt, j) => (hot[inputIndex(c.shape, j, tt)] = 1));
         const q = tensor(hot).reshape(c.shape);
-        expectClose(crossEntropy(X.view(), q, { reduction }).dataSync(), crossEntropy(X.view(), t, { reduction }).dataSync(), 1e-13, 1e-14);
+        expectClose(crossEntropy(X.view(), q, { reduction }).dataSync(), crossEntropy(X.view(), t, { reduction }).dataSync(), { rtol: 1e-13, atol: 1e-14 });
       }),
       runs(0.5),
     );

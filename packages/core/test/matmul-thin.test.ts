@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, randn } from '../src/index.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 describe('thin matmul (N < 8) on the CPU backend', () => {
   it('matches the reference backend', () => {

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bmm, broadcastShapes, eye, grad, linear, matmul, mm, tensor, type Tensor } from '../src/index.js';
-import { broadcastIndex, broadcastPairArb, checkGradients, expectClose, inputArb, runs, unravel } from './helpers/arbitraries.js';
+import { broadcastIndex, broadcastPairArb, checkGradients, expectClose, inputArb, runs, unravel } from '@dynconv/testing';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const size = fc.integer({ min: 1, max: 4 });
@@ -59,7 +59,7 @@ describe('matmul', () => {
         for (const y of [matmul(a, b), a.matmul(b)]) {
           expect(y.shape).toEqual(ref.shape);
           expect(y.dtype).toBe('float64');
-          expectClose(y.dataSync(), ref.data, 1e-12, 1e-12);
+          expectClose(y.dataSync(), ref.data, { rtol: 1e-12, atol: 1e-12 });
         }
       }),
       runs(),
@@ -95,8 +95,8 @@ describe('matmul', () => {
         const b = ib.view();
         const g = ig.view().detach();
         const [ga, gb] = grad(matmul(a, b), [a, b], { gradOutputs: g });
-        expectClose(ga!.dataSync(), refMatmul(g, b.t()).data, 1e-12, 1e-14);
-        expectClose(gb!.dataSync(), refMatmul(a.t(), g).data, 1e-12, 1e-14);
+        expectClose(ga!.dataSync(), refMatmul(g, b.t()).data, { rtol: 1e-12, atol: 1e-14 });
+        expectClose(gb!.dataSync(), refMatmul(a.t(), g).data, { rtol: 1e-12, atol: 1e-14 });
       }),
       runs(),
     );
@@ -112,8 +112,8 @@ describe('matmul', () => {
       fc.property(fc.tuple(size, size, size).chain(([m, k, n]) => fc.tuple(inputArb([m, k]), inputArb([k, n]))), ([ia, ib]) => {
         const a = ia.view();
         const b = ib.view();
-        expectClose(matmul(a, b).t().dataSync(), matmul(b.t(), a.t()).dataSync(), 1e-12, 1e-12);
-        expectClose(matmul(eye(a.shape[0]!, a.shape[0]!, { dtype: 'float64' }), a).dataSync(), a.dataSync(), 0, 0);
+        expectClose(matmul(a, b).t().dataSync(), matmul(b.t(), a.t()).dataSync(), { rtol: 1e-12, atol: 1e-12 });
+        expectClose(matmul(eye(a.shape[0]!, a.shape[0]!, { dtype: 'float64' }), a).dataSync(), a.dataSync(), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -145,7 +145,7 @@ describe('mm and bmm', () => {
         const ref = refMatmul(ia.view(), ib.view());
         const y = mm(ia.view(), ib.view());
         expect(y.shape).toEqual(ref.shape);
-        expectClose(y.dataSync(), ref.data, 1e-12, 1e-12);
+        expectClose(y.dataSync(), ref.data, { rtol: 1e-12, atol: 1e-12 });
         checkGradients((x, w) => mm(ia.view(x), ib.view(w)), [ia.leaf, ib.leaf], { second: true });
       }),
       runs(),
@@ -158,7 +158,7 @@ describe('mm and bmm', () => {
         const ref = refMatmul(ia.view(), ib.view());
         for (const y of [bmm(ia.view(), ib.view()), ia.view().bmm(ib.view())]) {
           expect(y.shape).toEqual(ref.shape);
-          expectClose(y.dataSync(), ref.data, 1e-12, 1e-12);
+          expectClose(y.dataSync(), ref.data, { rtol: 1e-12, atol: 1e-12 });
         }
         checkGradients((x, w) => bmm(ia.view(x), ib.view(w)), [ia.leaf, ib.leaf], { second: true });
       }),
@@ -205,7 +205,7 @@ describe('linear', () => {
         }
         const y = b ? linear(x, w, b) : linear(x, w);
         expect(y.shape).toEqual([...x.shape.slice(0, -1), outF]);
-        expectClose(y.dataSync(), expected, 1e-12, 1e-12);
+        expectClose(y.dataSync(), expected, { rtol: 1e-12, atol: 1e-12 });
       }),
       runs(),
     );

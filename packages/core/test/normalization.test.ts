@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { batchNorm, grad, groupNorm, instanceNorm, layerNorm, ones, tensor, type Tensor, zeros } from '../src/index.js';
-import { checkGradients, expectClose, type Input, inputArb, runs } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, type Input, inputArb, runs } from '@dynconv/testing';
 
 /** [N, C, ...spatial]: batch 1-3, channels 1-6, 0-2 spatial dims of 1-4. */
 const nchwArb = fc.tuple(
@@ -81,10 +81,10 @@ describe('batchNorm', () => {
         expect(y.shape).toEqual(x.shape);
         expect(y.dtype).toBe('float64');
         const ref = normalizeGroups(x.dataSync(), channelOf(x.shape), c, eps);
-        expectClose(y.dataSync(), affineRef(ref.y, channelOf(x.shape), w?.dataSync() ?? null, b?.dataSync() ?? null), 1e-10, 1e-12);
+        expectClose(y.dataSync(), affineRef(ref.y, channelOf(x.shape), w?.dataSync() ?? null, b?.dataSync() ?? null), { rtol: 1e-10, atol: 1e-12 });
         const n = ref.count[0]!;
-        expectClose(rm.dataSync(), rm0.map((r, i) => (1 - momentum) * r + momentum * ref.mean[i]!), 1e-12, 1e-14);
-        expectClose(rv.dataSync(), rv0.map((r, i) => (1 - momentum) * r + momentum * ref.variance[i]! * (n / (n - 1))), 1e-12, 1e-14);
+        expectClose(rm.dataSync(), rm0.map((r, i) => (1 - momentum) * r + momentum * ref.mean[i]!), { rtol: 1e-12, atol: 1e-14 });
+        expectClose(rv.dataSync(), rv0.map((r, i) => (1 - momentum) * r + momentum * ref.variance[i]! * (n / (n - 1))), { rtol: 1e-12, atol: 1e-14 });
       }),
       runs(),
     );
@@ -98,7 +98,7 @@ describe('batchNorm', () => {
         const chan = channelOf(x.shape);
         const y = batchNorm(x, RM.view(), RV.view(), W?.view() ?? null, B?.view() ?? null, false, 0.1, eps);
         const norm = Array.from(x.dataSync(), (v, i) => (v - rm[chan(i)]!) / Math.sqrt(rv[chan(i)]! + eps));
-        expectClose(y.dataSync(), affineRef(norm, chan, W?.view().dataSync() ?? null, B?.view().dataSync() ?? null), 1e-12, 1e-14);
+        expectClose(y.dataSync(), affineRef(norm, chan, W?.view().dataSync() ?? null, B?.view().dataSync() ?? null), { rtol: 1e-12, atol: 1e-14 });
       }),
       runs(),
     );
@@ -172,24 +172,24 @@ describe('batchNorm', () => {
     const rm = tensor([0, 10], { dtype: 'float64' });
     const rv = tensor([1, 1], { dtype: 'float64' });
     const y = batchNorm(x, rm, rv, null, null, true, 0.1, 0);
-    expectClose(y.dataSync(), [-3, -1, -1, 1, 1, 3, -3, 3].map((v) => v / Math.sqrt(5)), 1e-14, 0);
-    expectClose(rm.dataSync(), [0.4, 0.9 * 10 + 0.1 * 3], 1e-15, 0);
-    expectClose(rv.dataSync(), [0.9 + 0.1 * (20 / 3), 0.9 + 0.1 * (20 / 3)], 1e-15, 0);
+    expectClose(y.dataSync(), [-3, -1, -1, 1, 1, 3, -3, 3].map((v) => v / Math.sqrt(5)), { rtol: 1e-14, atol: 0 });
+    expectClose(rm.dataSync(), [0.4, 0.9 * 10 + 0.1 * 3], { rtol: 1e-15, atol: 0 });
+    expectClose(rv.dataSync(), [0.9 + 0.1 * (20 / 3), 0.9 + 0.1 * (20 / 3)], { rtol: 1e-15, atol: 0 });
     // Eval: (x - running mean) / sqrt(running var + eps).
     const z = batchNorm(x, rm, rv, null, null, false, 0.1, 1e-5);
     const xs = Array.from(x.dataSync());
     const chan = channelOf(x.shape);
-    expectClose(z.dataSync(), xs.map((v, i) => (v - rm.dataSync()[chan(i)]!) / Math.sqrt(rv.dataSync()[chan(i)]! + 1e-5)), 1e-14, 0);
+    expectClose(z.dataSync(), xs.map((v, i) => (v - rm.dataSync()[chan(i)]!) / Math.sqrt(rv.dataSync()[chan(i)]! + 1e-5)), { rtol: 1e-14, atol: 0 });
     // Eval leaves the running statistics alone.
-    expectClose(rm.dataSync(), [0.4, 9.3], 1e-15, 0);
+    expectClose(rm.dataSync(), [0.4, 9.3], { rtol: 1e-15, atol: 0 });
     // [N, C] input (BatchNorm1d without a length dim) and float32 running buffers next to float64 input.
     const x2 = tensor([[1, 4], [3, 8]], { dtype: 'float64' });
     const rm32 = zeros([2]);
     const rv32 = ones([2]);
-    expectClose(batchNorm(x2, rm32, rv32, null, null, true, 0.5, 0).dataSync(), [-1, -1, 1, 1], 1e-15, 0);
+    expectClose(batchNorm(x2, rm32, rv32, null, null, true, 0.5, 0).dataSync(), [-1, -1, 1, 1], { rtol: 1e-15, atol: 0 });
     expect(rm32.dtype).toBe('float32');
-    expectClose(rm32.dataSync(), [1, 3], 1e-7, 0);
-    expectClose(rv32.dataSync(), [0.5 + 0.5 * 2, 0.5 + 0.5 * 8], 1e-7, 0);
+    expectClose(rm32.dataSync(), [1, 3], { rtol: 1e-7, atol: 0 });
+    expectClose(rv32.dataSync(), [0.5 + 0.5 * 2, 0.5 + 0.5 * 8], { rtol: 1e-7, atol: 0 });
   });
 
   it('running buffers that require grad are still updated (the update runs under noGrad)', () => {
@@ -233,7 +233,7 @@ describe('layerNorm', () => {
         expect(y.shape).toEqual(x.shape);
         const ref = reference(x, norm.length, eps);
         const at = (i: number) => i % ref.inner;
-        expectClose(y.dataSync(), affineRef(ref.y, at, W?.view().dataSync() ?? null, B?.view().dataSync() ?? null), 1e-10, 1e-12);
+        expectClose(y.dataSync(), affineRef(ref.y, at, W?.view().dataSync() ?? null, B?.view().dataSync() ?? null), { rtol: 1e-10, atol: 1e-12 });
       }),
       runs(),
     );
@@ -255,7 +255,7 @@ describe('layerNorm', () => {
     const y = layerNorm(x, 3);
     expect(Array.from(y.dataSync())).toEqual(Array.from(layerNorm(x, [3], ones([3], { dtype: 'float64' }), zeros([3], { dtype: 'float64' })).dataSync()));
     const s = Math.sqrt(2 / 3 + 1e-5);
-    expectClose(y.dataSync().slice(0, 3), [-1 / s, 0, 1 / s], 1e-14, 0);
+    expectClose(y.dataSync().slice(0, 3), [-1 / s, 0, 1 / s], { rtol: 1e-14, atol: 0 });
     expect(layerNorm(tensor([[1, 2]]), [1, 2]).dtype).toBe('float32');
   });
 
@@ -289,7 +289,7 @@ describe('groupNorm', () => {
         const y = groupNorm(x, g, W?.view() ?? null, B?.view() ?? null, eps);
         expect(y.shape).toEqual(x.shape);
         const ref = reference(x, g, eps);
-        expectClose(y.dataSync(), affineRef(ref.y, channelOf(x.shape), W?.view().dataSync() ?? null, B?.view().dataSync() ?? null), 1e-10, 1e-12);
+        expectClose(y.dataSync(), affineRef(ref.y, channelOf(x.shape), W?.view().dataSync() ?? null, B?.view().dataSync() ?? null), { rtol: 1e-10, atol: 1e-12 });
       }),
       runs(),
     );
@@ -308,8 +308,8 @@ describe('groupNorm', () => {
 
   it('one group is layer norm over [C, ...]; C groups is instance norm', () => {
     const x = tensor(Float64Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.3))).reshape([2, 3, 4]);
-    expectClose(groupNorm(x, 1).dataSync(), layerNorm(x, [3, 4]).dataSync(), 1e-14, 1e-15);
-    expectClose(groupNorm(x, 3).dataSync(), layerNorm(x, [4]).dataSync(), 1e-14, 1e-15);
+    expectClose(groupNorm(x, 1).dataSync(), layerNorm(x, [3, 4]).dataSync(), { rtol: 1e-14, atol: 1e-15 });
+    expectClose(groupNorm(x, 3).dataSync(), layerNorm(x, [4]).dataSync(), { rtol: 1e-14, atol: 1e-15 });
   });
 
   it('errors name the op and the shapes', () => {
@@ -345,7 +345,7 @@ describe('instanceNorm', () => {
           const ch = Math.floor(k / per) % c;
           return ((xv[k]! - m) / Math.sqrt(v + 1e-5)) * wv[ch]! + bv[ch]!;
         });
-        expectClose(instanceNorm(x, null, null, wi.view(), bi.view()).dataSync(), expected, 1e-10, 1e-10);
+        expectClose(instanceNorm(x, null, null, wi.view(), bi.view()).dataSync(), expected, { rtol: 1e-10, atol: 1e-10 });
       }),
       runs(),
     );
@@ -369,7 +369,7 @@ describe('instanceNorm', () => {
     expect(Array.from(rm.dataSync())).toEqual([1.5]);
     expect(Array.from(rv.dataSync())).toEqual([3]);
     const y = instanceNorm(x, rm, rv, null, null, false);
-    expectClose(y.dataSync(), [1, 3, 2, 6].map((v) => (v - 1.5) / Math.sqrt(3 + 1e-5)), 1e-14, 1e-14);
+    expectClose(y.dataSync(), [1, 3, 2, 6].map((v) => (v - 1.5) / Math.sqrt(3 + 1e-5)), { rtol: 1e-14, atol: 1e-14 });
     expect(() => instanceNorm(tensor([[1, 2]]))).toThrow(/instanceNorm: expects x of shape \[N, C, ...\] with at least one spatial dim, got \[1, 2\]/);
     expect(() => instanceNorm(zeros([2, 3, 1]))).toThrow(/instanceNorm: expected more than 1 spatial element/);
     expect(() => instanceNorm(zeros([2, 3, 2]), null, null, null, null, false)).toThrow(/runningMean and runningVar must be given/);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, maxPool2d, randn, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs } from '@dynconv/testing';
 
 interface PoolCase { N: number; C: number; H: number; W: number; k: [number, number]; s: [number, number]; p: [number, number]; d: [number, number]; ceil: boolean }
 
@@ -88,7 +88,7 @@ describe('maxPool2d', () => {
         }
         const { values, indices } = maxPool2d(x, c.k, { stride: c.s, padding: c.p, dilation: c.d, ceilMode: c.ceil, returnIndices: true });
         expect(values.shape).toEqual(r.shape);
-        expectClose(values.dataSync(), r.values, 0, 0);
+        expectClose(values.dataSync(), r.values, { rtol: 0, atol: 0 });
         // Layouts may repeat values (expanded), so compare the values at the indices instead of the indices.
         const plane = x.reshape([c.N * c.C, c.H * c.W]).dataSync();
         [...indices.dataSync()].forEach((at, q) => expect(plane[Math.floor(q / (r.values.length / (c.N * c.C))) * c.H * c.W + at]).toBe(r.values[q]));
@@ -120,7 +120,7 @@ describe('avgPool2d', () => {
       fc.property(withInput(poolCaseArb.map((c) => ({ ...c, d: [1, 1] as [number, number] }))), fc.boolean(), ([c, xi], includePad) => {
         const x = xi.view();
         const y = avgPool2d(x, c.k, { stride: c.s, padding: c.p, ceilMode: c.ceil, countIncludePad: includePad });
-        expectClose(y.dataSync(), refAvgPool(x, c, includePad), 1e-12, 1e-12);
+        expectClose(y.dataSync(), refAvgPool(x, c, includePad), { rtol: 1e-12, atol: 1e-12 });
       }),
       runs(3),
     );
@@ -164,8 +164,8 @@ describe('adaptive pooling', () => {
     fc.assert(
       fc.property(withInput(adaptiveArb), ([c, xi]) => {
         const x = xi.view();
-        expectClose(adaptiveAvgPool2d(x, [c.Ho, c.Wo]).dataSync(), adaptiveRef(x, c.N, c.C, c.H, c.W, c.Ho, c.Wo, false), 1e-12, 1e-12);
-        expectClose(adaptiveMaxPool2d(x, [c.Ho, c.Wo]).dataSync(), adaptiveRef(x, c.N, c.C, c.H, c.W, c.Ho, c.Wo, true), 0, 0);
+        expectClose(adaptiveAvgPool2d(x, [c.Ho, c.Wo]).dataSync(), adaptiveRef(x, c.N, c.C, c.H, c.W, c.Ho, c.Wo, false), { rtol: 1e-12, atol: 1e-12 });
+        expectClose(adaptiveMaxPool2d(x, [c.Ho, c.Wo]).dataSync(), adaptiveRef(x, c.N, c.C, c.H, c.W, c.Ho, c.Wo, true), { rtol: 0, atol: 0 });
       }),
       runs(3),
     );

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { arange, type NestedArray, ones, tensor, type Tensor, zeros } from '../src/index.js';
 import { formatValue } from '../src/print.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 /** The printed values, parsed back: nested arrays of numbers (booleans for bool). */
 function parseValues(text: string): NestedArray {

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { amax, amin, arange, argmax, argmin, grad, logsumexp, max, mean, min, std, sum, tensor, type Tensor, variance } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, layoutArb, runs, shapeArb, unravel, values } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, layoutArb, runs, shapeArb, unravel, values } from '@dynconv/testing';
 
 type DimArg = number | number[] | undefined;
 
@@ -71,7 +71,7 @@ const jsLse = (g: number[]) => {
 
 function expectMatches(y: Tensor, ref: { shape: number[]; data: number[] }, rtol = 1e-12, atol = 1e-12): void {
   expect(y.shape).toEqual(ref.shape);
-  expectClose(y.dataSync(), ref.data, rtol, atol);
+  expectClose(y.dataSync(), ref.data, { rtol: rtol, atol: atol });
 }
 
 /** Number of elements reduced together. */
@@ -132,7 +132,7 @@ describe('sum and mean', () => {
         expect(gs!.shape).toEqual(shape);
         expectClose(gs!.dataSync(), new Array(x.numel()).fill(1));
         const [gm] = grad(mean(x, dim, keepdim), x, { gradOutputs: mean(x, dim, keepdim).detach().mul(0).add(1), retainGraph: true });
-        expectClose(gm!.dataSync(), new Array(x.numel()).fill(1 / groupSize(shape, dim)), 1e-14, 1e-15);
+        expectClose(gm!.dataSync(), new Array(x.numel()).fill(1 / groupSize(shape, dim)), { rtol: 1e-14, atol: 1e-15 });
       }),
       runs(),
     );
@@ -199,7 +199,7 @@ describe('variance and std', () => {
     fc.assert(
       fc.property(reductionCaseArb({ minDims: 1 }).chain((c) => fc.tuple(fc.constant(c), inputArb(c.shape))), fc.double({ min: -100, max: 100, noNaN: true }), ([{ dim, keepdim }, inp], shift) => {
         const x = inp.view();
-        expectClose(variance(x.add(shift), dim, { keepdim }).dataSync(), variance(x, dim, { keepdim }).dataSync(), 1e-8, 1e-9);
+        expectClose(variance(x.add(shift), dim, { keepdim }).dataSync(), variance(x, dim, { keepdim }).dataSync(), { rtol: 1e-8, atol: 1e-9 });
       }),
       runs(),
     );
@@ -395,7 +395,7 @@ describe('logsumexp', () => {
         const gid = groups([...vals.keys()], shape, axes);
         const expected = new Array<number>(vals.length);
         gid.forEach((members, k) => members.forEach((i) => (expected[i] = Math.exp(vals[i]! - lse[k]!))));
-        expectClose(g!.dataSync(), expected, 1e-12, 1e-14);
+        expectClose(g!.dataSync(), expected, { rtol: 1e-12, atol: 1e-14 });
       }),
       runs(),
     );

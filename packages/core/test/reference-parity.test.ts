@@ -19,11 +19,10 @@ import {
   hasBackend, KERNEL_NAMES, type KernelTable, randn, runKernel, setBackend, tensor,
 } from '../src/index.js';
 import { referenceKernels } from '../src/reference/index.js';
-import { checkGradients, runs } from './helpers/arbitraries.js';
 import {
-  argReduceCaseArb, assignCaseArb, BINARY_NAMES, binaryCaseArb, convCaseArb, copyCaseArb, CPU_CASES, expectMatchesReference, fillCaseArb, gatherCaseArb,
-  type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, scatterAddCaseArb, UNARY_NAMES, unaryCaseArb, whereCaseArb,
-} from './helpers/kernel-cases.js';
+  argReduceCaseArb, assignCaseArb, BINARY_NAMES, binaryCaseArb, checkGradients, convCaseArb, copyCaseArb, CPU_CASES, expectMatchesReference, fillCaseArb,
+  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, runs, scatterAddCaseArb, UNARY_NAMES, unaryCaseArb, whereCaseArb,
+} from '@dynconv/testing';
 
 const o = CPU_CASES;
 // Cases are cheap (small shapes), so four times the configured run count.

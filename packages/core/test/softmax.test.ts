@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { logSoftmax, softmax, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from '@dynconv/testing';
 
 /** A shape and a dim of it (negative or not); 0-d tensors take dim 0 or -1. */
 const caseArb = shapeArb().chain((shape) => {
@@ -51,7 +51,7 @@ describe('softmax', () => {
         const expected = alongDim(x, dim, jsSoftmax);
         for (const y of [softmax(x, dim), x.softmax(dim)]) {
           expect(y.shape).toEqual(x.shape);
-          expectClose(y.dataSync(), expected, 1e-12, 1e-15);
+          expectClose(y.dataSync(), expected, { rtol: 1e-12, atol: 1e-15 });
         }
       }),
       runs(),
@@ -75,7 +75,7 @@ describe('softmax', () => {
           return line;
         });
         const shifted = softmax(x.add(shift), dim).dataSync();
-        expectClose(shifted, vals, 1e-9, 1e-15);
+        expectClose(shifted, vals, { rtol: 1e-9, atol: 1e-15 });
       }),
       runs(),
     );
@@ -94,7 +94,7 @@ describe('softmax', () => {
     fc.assert(
       fc.property(caseArb.filter(([shape]) => shape.length > 0), ([, dim, inp]) => {
         softmax(inp.view(), dim).sum().backward();
-        expectClose(inp.leaf.grad!.dataSync(), new Array(inp.leaf.numel()).fill(0), 0, 1e-14);
+        expectClose(inp.leaf.grad!.dataSync(), new Array(inp.leaf.numel()).fill(0), { rtol: 0, atol: 1e-14 });
       }),
       runs(),
     );
@@ -105,7 +105,7 @@ describe('softmax', () => {
     expect(y.toArray()).toEqual([[0, 1], [0.5, 0.5]]);
     const f = softmax(tensor([[1, 2, 3], [0, 0, 100]]), -1);
     expect(f.dtype).toBe('float32');
-    expectClose(f.dataSync(), [...jsSoftmax([1, 2, 3]), ...jsSoftmax([0, 0, 100])], 1e-6, 1e-7);
+    expectClose(f.dataSync(), [...jsSoftmax([1, 2, 3]), ...jsSoftmax([0, 0, 100])], { rtol: 1e-6, atol: 1e-7 });
   });
 });
 
@@ -117,10 +117,10 @@ describe('logSoftmax', () => {
         const expected = alongDim(x, dim, jsLogSoftmax);
         for (const y of [logSoftmax(x, dim), x.logSoftmax(dim)]) {
           expect(y.shape).toEqual(x.shape);
-          expectClose(y.dataSync(), expected, 1e-12, 1e-12);
+          expectClose(y.dataSync(), expected, { rtol: 1e-12, atol: 1e-12 });
           for (const v of y.dataSync()) expect(v).toBeLessThanOrEqual(0);
         }
-        expectClose(logSoftmax(x, dim).exp().dataSync(), softmax(x, dim).dataSync(), 1e-12, 1e-15);
+        expectClose(logSoftmax(x, dim).exp().dataSync(), softmax(x, dim).dataSync(), { rtol: 1e-12, atol: 1e-15 });
       }),
       runs(),
     );
@@ -139,7 +139,7 @@ describe('logSoftmax', () => {
     const x = tensor([[1, 2, 3], [0, 0, 0]], { dtype: 'float64', requiresGrad: true });
     logSoftmax(x, 1).sum().backward();
     const s = [...jsSoftmax([1, 2, 3]), ...jsSoftmax([0, 0, 0])];
-    expectClose(x.grad!.dataSync(), s.map((v) => 1 - 3 * v), 1e-12, 1e-15);
+    expectClose(x.grad!.dataSync(), s.map((v) => 1 - 3 * v), { rtol: 1e-12, atol: 1e-15 });
   });
 });
 

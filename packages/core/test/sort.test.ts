@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cumsum, sort, tensor, topk, type Tensor } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs, shapeArb, unravel } from '@dynconv/testing';
 
 /** A shape of 1 to 3 dims and a dim of it (maybe negative). */
 const caseArb = shapeArb({ minDims: 1, maxDims: 3 }).chain((shape) =>
@@ -43,7 +43,7 @@ describe('sort and topk', () => {
         rowsOf(x, d).forEach((row, r) => {
           const order = row.values.map((_, i) => i).sort((a, b) => (descending ? row.values[b]! - row.values[a]! : row.values[a]! - row.values[b]!) || a - b);
           expect(iRows[r]!.values).toEqual(order);
-          expectClose(vRows[r]!.values, order.map((i) => row.values[i]!), 0, 0);
+          expectClose(vRows[r]!.values, order.map((i) => row.values[i]!), { rtol: 0, atol: 0 });
         });
       }),
       runs(),
@@ -98,7 +98,7 @@ describe('cumsum', () => {
         const yRows = rowsOf(y, d);
         rowsOf(x, d).forEach((row, r) => {
           let acc = 0;
-          expectClose(yRows[r]!.values, row.values.map((v) => (acc += v)), 1e-12, 1e-12);
+          expectClose(yRows[r]!.values, row.values.map((v) => (acc += v)), { rtol: 1e-12, atol: 1e-12 });
         });
       }),
       runs(),

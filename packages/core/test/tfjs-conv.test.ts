@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import { avgPool2d, conv2d, grad, Generator, maxPool2d, randn, type Tensor } from '../src/index.js';
-import { expectClose, runs } from './helpers/arbitraries.js';
+import { expectClose, runs } from '@dynconv/testing';
 import { fromNHWC, fromTfDepthwise, fromTfFilter, tf, tfReady, toNHWC, toTfDepthwise, toTfFilter } from './helpers/tfjs.js';
 
 beforeAll(async () => {
@@ -57,7 +57,7 @@ describe('conv2d vs tf.conv2d', () => {
         const { x, w } = inputs(c, [c.K, c.C, c.k[0], c.k[1]]);
         const ours = conv2d(x, w, null, { stride: c.s, padding: c.p, dilation: c.d });
         const theirs = tf.conv2d(toNHWC(x), toTfFilter(w), c.s, tfPad(c.p), 'NHWC', c.d);
-        expectClose(ours.dataSync(), fromNHWC(theirs), TOL, TOL);
+        expectClose(ours.dataSync(), fromNHWC(theirs), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );
@@ -71,8 +71,8 @@ describe('conv2d vs tf.conv2d', () => {
         const v = dy(y.shape);
         const [gx, gw] = grad(y, [x, w], { gradOutputs: v });
         const [tx, tw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, tfPad(c.p)))([toNHWC(x), toTfFilter(w)], toNHWC(v));
-        expectClose(gx!.dataSync(), fromNHWC(tx!), TOL, TOL);
-        expectClose(gw!.dataSync(), fromTfFilter(tw!), TOL, TOL);
+        expectClose(gx!.dataSync(), fromNHWC(tx!), { rtol: TOL, atol: TOL });
+        expectClose(gw!.dataSync(), fromTfFilter(tw!), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );
@@ -84,12 +84,12 @@ describe('conv2d vs tf.conv2d', () => {
         const { x, w, dy } = inputs(c, [c.C * mult, 1, c.k[0], c.k[1]]);
         const y = conv2d(x, w, null, { stride: c.s, padding: c.p, groups: c.C });
         const f = (a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, tfPad(c.p));
-        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x), toTfDepthwise(w, c.C))), TOL, TOL);
+        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x), toTfDepthwise(w, c.C))), { rtol: TOL, atol: TOL });
         const v = dy(y.shape);
         const [gx, gw] = grad(y, [x, w], { gradOutputs: v });
         const [tx, tw] = tf.grads(f)([toNHWC(x), toTfDepthwise(w, c.C)], toNHWC(v));
-        expectClose(gx!.dataSync(), fromNHWC(tx!), TOL, TOL);
-        expectClose(gw!.dataSync(), fromTfDepthwise(tw!), TOL, TOL);
+        expectClose(gx!.dataSync(), fromNHWC(tx!), { rtol: TOL, atol: TOL });
+        expectClose(gw!.dataSync(), fromTfDepthwise(tw!), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );
@@ -109,10 +109,10 @@ describe('pooling vs tf.maxPool / tf.avgPool (no padding)', () => {
         const x = randn([c.N, c.C, c.k + c.extra[0], c.k + c.extra[1]], { generator: g }).requiresGrad_();
         const y = maxPool2d(x, c.k, { stride: c.s });
         const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.k, c.s, 'valid');
-        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x))), 0, 0);
+        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x))), { rtol: 0, atol: 0 });
         const v = randn(y.shape, { generator: g });
         const [gx] = grad(y, x, { gradOutputs: v });
-        expectClose(gx!.dataSync(), fromNHWC(tf.grad(f)(toNHWC(x), toNHWC(v))), TOL, TOL);
+        expectClose(gx!.dataSync(), fromNHWC(tf.grad(f)(toNHWC(x), toNHWC(v))), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );
@@ -125,10 +125,10 @@ describe('pooling vs tf.maxPool / tf.avgPool (no padding)', () => {
         const x = randn([c.N, c.C, c.k + c.extra[0], c.k + c.extra[1]], { generator: g }).requiresGrad_();
         const y = avgPool2d(x, c.k, { stride: c.s });
         const f = (a: tf.Tensor) => tf.avgPool(a as tf.Tensor4D, c.k, c.s, 'valid');
-        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x))), TOL, TOL);
+        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x))), { rtol: TOL, atol: TOL });
         const v = randn(y.shape, { generator: g });
         const [gx] = grad(y, x, { gradOutputs: v });
-        expectClose(gx!.dataSync(), fromNHWC(tf.grad(f)(toNHWC(x), toNHWC(v))), TOL, TOL);
+        expectClose(gx!.dataSync(), fromNHWC(tf.grad(f)(toNHWC(x), toNHWC(v))), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );

@@ -9,7 +9,7 @@ import { beforeAll, describe, it } from 'vitest';
 import {
   batchNorm, binaryCrossEntropyWithLogits, crossEntropy, Generator, grad, l1Loss, mseLoss, oneHot, rand, randint, randn, smoothL1Loss, ones, zeros,
 } from '../src/index.js';
-import { expectClose, runs } from './helpers/arbitraries.js';
+import { expectClose, runs } from '@dynconv/testing';
 import { fromNHWC, tf, tfReady, toNHWC } from './helpers/tfjs.js';
 
 beforeAll(async () => {
@@ -33,13 +33,13 @@ describe('batchNorm vs tf.batchNorm', () => {
         const bias = randn([C], { generator: g }).requiresGrad_();
         const y = batchNorm(x, mean, variance, weight, bias, false, 0.1, 1e-5);
         const f = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.batchNorm(a, t2(mean), t2(variance), o, s, 1e-5);
-        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x), t2(weight), t2(bias))), TOL, TOL);
+        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x), t2(weight), t2(bias))), { rtol: TOL, atol: TOL });
         const v = randn(y.shape, { generator: g });
         const [gx, gw, gb] = grad(y, [x, weight, bias], { gradOutputs: v });
         const [tx, ts, to] = tf.grads(f)([toNHWC(x), t2(weight), t2(bias)], toNHWC(v));
-        expectClose(gx!.dataSync(), fromNHWC(tx!), TOL, TOL);
-        expectClose(gw!.dataSync(), ts!.dataSync(), TOL, TOL);
-        expectClose(gb!.dataSync(), to!.dataSync(), TOL, TOL);
+        expectClose(gx!.dataSync(), fromNHWC(tx!), { rtol: TOL, atol: TOL });
+        expectClose(gw!.dataSync(), ts!.dataSync(), { rtol: TOL, atol: TOL });
+        expectClose(gb!.dataSync(), to!.dataSync(), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );
@@ -57,13 +57,13 @@ describe('batchNorm vs tf.batchNorm', () => {
           const { mean, variance } = tf.moments(a, [0, 1, 2]);
           return tf.batchNorm(a, mean, variance, o, s, 1e-5);
         };
-        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x), t2(weight), t2(bias))), 1e-3, 1e-3);
+        expectClose(y.dataSync(), fromNHWC(f(toNHWC(x), t2(weight), t2(bias))), { rtol: 1e-3, atol: 1e-3 });
         const v = randn(y.shape, { generator: g });
         const [gx, gw, gb] = grad(y, [x, weight, bias], { gradOutputs: v });
         const [tx, ts, to] = tf.grads(f)([toNHWC(x), t2(weight), t2(bias)], toNHWC(v));
-        expectClose(gx!.dataSync(), fromNHWC(tx!), 1e-3, 1e-3);
-        expectClose(gw!.dataSync(), ts!.dataSync(), 1e-3, 1e-3);
-        expectClose(gb!.dataSync(), to!.dataSync(), 1e-3, 1e-3);
+        expectClose(gx!.dataSync(), fromNHWC(tx!), { rtol: 1e-3, atol: 1e-3 });
+        expectClose(gw!.dataSync(), ts!.dataSync(), { rtol: 1e-3, atol: 1e-3 });
+        expectClose(gb!.dataSync(), to!.dataSync(), { rtol: 1e-3, atol: 1e-3 });
       }),
       runs(2),
     );
@@ -82,9 +82,9 @@ describe('losses vs tf.losses', () => {
         const loss = crossEntropy(logits, target, { labelSmoothing: ls });
         const labels = t2(oneHot(target, C, { dtype: 'float32' }));
         const f = (l: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, l, undefined, ls, tf.Reduction.MEAN);
-        expectClose([loss.item()], [f(t2(logits)).dataSync()[0]!], TOL, TOL);
+        expectClose([loss.item()], [f(t2(logits)).dataSync()[0]!], { rtol: TOL, atol: TOL });
         const [gl] = grad(loss, logits);
-        expectClose(gl!.dataSync(), tf.grad(f)(t2(logits)).dataSync(), TOL, TOL);
+        expectClose(gl!.dataSync(), tf.grad(f)(t2(logits)).dataSync(), { rtol: TOL, atol: TOL });
       }),
       runs(2),
     );
@@ -105,9 +105,9 @@ describe('losses vs tf.losses', () => {
         ];
         for (const [, ours, theirs, scale] of cases) {
           const loss = ours().mul(scale);
-          expectClose([loss.item()], [theirs(t2(input)).dataSync()[0]!], TOL, TOL);
+          expectClose([loss.item()], [theirs(t2(input)).dataSync()[0]!], { rtol: TOL, atol: TOL });
           const [gi] = grad(loss, input);
-          expectClose(gi!.dataSync(), tf.grad(theirs)(t2(input)).dataSync(), TOL, TOL);
+          expectClose(gi!.dataSync(), tf.grad(theirs)(t2(input)).dataSync(), { rtol: TOL, atol: TOL });
         }
       }),
       runs(2),

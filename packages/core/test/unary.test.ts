@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as dc from '../src/index.js';
 import { grad, tensor, type Tensor } from '../src/index.js';
-import { checkGradients, type Domain, expectClose, inputArb, runs, shapeArb, values } from './helpers/arbitraries.js';
+import { checkGradients, type Domain, expectClose, inputArb, runs, shapeArb, values } from '@dynconv/testing';
 
 /** erf by composite Simpson on 2/sqrt(pi) * integral_0^x exp(-t^2) dt (error < 1e-12 for |x| <= 6). */
 function erfRef(x: number): number {
@@ -96,7 +96,7 @@ describe.each(CASES)('$name', (c) => {
         const y = c.fn(x);
         expect(y.shape).toEqual(x.shape);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), Array.from(x.dataSync(), c.ref), c.rtol, c.atol);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), c.ref), { rtol: c.rtol, atol: c.atol });
       }),
       runs(),
     );
@@ -106,7 +106,7 @@ describe.each(CASES)('$name', (c) => {
     fc.assert(
       fc.property(fc.array(fc.double(), { maxLength: 20 }), (xs) => {
         const y = c.fn(tensor(Float64Array.from(xs), { dtype: 'float64' }));
-        expectClose(y.dataSync(), xs.map(c.ref), c.rtol, c.atol);
+        expectClose(y.dataSync(), xs.map(c.ref), { rtol: c.rtol, atol: c.atol });
       }),
       runs(),
     );
@@ -118,7 +118,7 @@ describe.each(CASES)('$name', (c) => {
         const x = inp.view();
         const y = c.fn(x);
         expect(y.dtype).toBe('float32');
-        expectClose(y.dataSync(), Array.from(x.dataSync(), (v) => Math.fround(c.ref(v))), 1e-6, 1e-7);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), (v) => Math.fround(c.ref(v))), { rtol: 1e-6, atol: 1e-7 });
       }),
       runs(),
     );
@@ -151,7 +151,7 @@ describe.each(STEP_CASES)('$name (piecewise constant)', (c) => {
         const y = c.fn(x);
         expect(y.shape).toEqual(x.shape);
         expect(y.dtype).toBe('float64');
-        expectClose(y.dataSync(), Array.from(x.dataSync(), c.ref), 0, 0);
+        expectClose(y.dataSync(), Array.from(x.dataSync(), c.ref), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -160,7 +160,7 @@ describe.each(STEP_CASES)('$name (piecewise constant)', (c) => {
   it('forward matches the reference on arbitrary doubles', () => {
     fc.assert(
       fc.property(fc.array(fc.double(), { maxLength: 20 }), (xs) => {
-        expectClose(c.fn(tensor(Float64Array.from(xs), { dtype: 'float64' })).dataSync(), xs.map(c.ref), 0, 0);
+        expectClose(c.fn(tensor(Float64Array.from(xs), { dtype: 'float64' })).dataSync(), xs.map(c.ref), { rtol: 0, atol: 0 });
       }),
       runs(),
     );
@@ -212,8 +212,7 @@ describe('hand-checked values', () => {
     expectClose(
       f64([0, 0.5, 1, 2, -1, 3, 6, -7]).erf().dataSync(),
       [0, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, -0.8427007929497149, 0.9999779095030014, 1, -1],
-      1e-15,
-      1e-16,
+      { rtol: 1e-15, atol: 1e-16 },
     );
   });
 
@@ -260,7 +259,7 @@ describe('dtypes', () => {
     ] as const) {
       const y = f(xi);
       expect(y.dtype).toBe('float32');
-      expectClose(y.dataSync(), [1, 2, 3].map((v) => Math.fround(ref(v))), 1e-7, 0);
+      expectClose(y.dataSync(), [1, 2, 3].map((v) => Math.fround(ref(v))), { rtol: 1e-7, atol: 0 });
     }
   });
 
@@ -278,6 +277,6 @@ describe('dtypes', () => {
     const x = tensor([0.5, 1.5], { requiresGrad: true });
     x.exp().sum().backward();
     expect(x.grad!.dtype).toBe('float32');
-    expectClose(x.grad!.dataSync(), [Math.fround(Math.exp(0.5)), Math.fround(Math.exp(1.5))], 1e-7, 0);
+    expectClose(x.grad!.dataSync(), [Math.fround(Math.exp(0.5)), Math.fround(Math.exp(1.5))], { rtol: 1e-7, atol: 0 });
   });
 });

@@ -28,7 +28,7 @@ import {
   unsqueeze,
   view,
 } from '../src/index.js';
-import { checkGradients, expectClose, inputArb, runs, shapeArb, type ShapeOptions, unravel } from './helpers/arbitraries.js';
+import { checkGradients, expectClose, inputArb, runs, shapeArb, type ShapeOptions, unravel } from '@dynconv/testing';
 
 const ravel = (idx: readonly number[], shape: readonly number[]) => idx.reduce((f, k, d) => f * shape[d]! + k, 0);
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -306,7 +306,7 @@ for (const spec of specs) {
           const y = c.apply(x);
           expect(y.shape).toEqual(c.outShape);
           if (!spec.mayCopy) expect(y.storage).toBe(x.storage); // a view, whatever the layout
-          expectClose(y.dataSync(), expectedValues(x, c), 0, 0);
+          expectClose(y.dataSync(), expectedValues(x, c), { rtol: 0, atol: 0 });
         }),
         runs(),
       );
@@ -496,7 +496,7 @@ describe('expand', () => {
           y.sum().backward();
           const copies = numel(lead) * numel(shape) / numel(small);
           expect(x.grad!.shape).toEqual(small);
-          expectClose(x.grad!.dataSync(), new Array(numel(small)).fill(copies), 0, 0);
+          expectClose(x.grad!.dataSync(), new Array(numel(small)).fill(copies), { rtol: 0, atol: 0 });
         },
       ),
       runs(),

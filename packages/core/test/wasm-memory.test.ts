@@ -11,7 +11,7 @@ import type { BinaryKernelName, UnaryKernelName } from '../src/backend/backend.j
 import { CpuStorage } from '../src/cpu/storage.js';
 import { setSimdElementwise, simdBinary, simdUnary } from '../src/cpu/simd-elementwise.js';
 import { wasmHeap } from '../src/cpu/wasm-heap.js';
-import { runs } from './helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 
 createCpuBackend('cpu-no-wasm-memory', { wasmMemory: false });
 afterEach(() => void setSimdElementwise(true));

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { Generator, randperm } from '@dynconv/core';
 import { describe, expect, it } from 'vitest';
 import { DataLoader, ImageDataset, normalize, permutation, randomCrop, randomHorizontalFlip, streamGenerator, toTensor, type Batch } from '../src/index.js';
-import { indexDataset, randomUint8Dataset, runs } from './helpers.js';
+import { runs } from '@dynconv/testing';
+import { indexDataset, randomUint8Dataset } from './helpers.js';
 
 /** The sample indices a batch holds, read from the images (sample i is filled with i). */
 function idsFromImages(b: Batch): number[] {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError } from '../src/index.js';
 import { decodeFashionMnistClass } from '../src/node.js';
-import { runs } from './helpers.js';
+import { runs } from '@dynconv/testing';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const image = (seed: number): number[] => Array.from({ length: 784 }, (_, k) => (seed * 31 + k * 7) % 256);

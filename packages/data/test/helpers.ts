@@ -1,17 +1,5 @@
-/**
- * Shared test helpers. DYNCONV_NUM_RUNS sets how many cases each property runs (default
- * 12, as in core's tests); DYNCONV_SEED replays a failure.
- */
-import type fc from 'fast-check';
+/** Datasets for the data package's tests (the run settings come from @dynconv/testing). */
 import { ImageDataset } from '../src/index.js';
-
-const NUM_RUNS = Number(process.env.DYNCONV_NUM_RUNS ?? 12);
-
-/** Options for fc.assert: the configured run count, scaled. */
-export function runs(scale = 1): fc.Parameters<unknown> {
-  const seed = process.env.DYNCONV_SEED ? Number(process.env.DYNCONV_SEED) : undefined;
-  return { numRuns: Math.max(1, Math.round(NUM_RUNS * scale)), ...(seed === undefined ? {} : { seed }) };
-}
 
 /**
  * A float32 dataset whose sample i is filled with the value i (so any batch shows which

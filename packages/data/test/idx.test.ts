@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataFormatError, encodeIdx, imageDatasetFromIdx, parseIdx, type IdxArray, type IdxDType } from '../src/index.js';
 import { loadIdxDataset, readIdxFile } from '../src/node.js';
-import { runs } from './helpers.js';
+import { runs } from '@dynconv/testing';
 
 // An IDX writer written from the format description alone, independent of encodeIdx.
 const SPEC: Record<IdxDType, { code: number; bytes: number; put: (v: DataView, o: number, x: number) => void }> = {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { limitDataset, parseLimit, subsetIndices } from '../src/index.js';
-import { indexDataset, runs } from './helpers.js';
+import { runs } from '@dynconv/testing';
+import { indexDataset } from './helpers.js';
 
 describe('subsets', () => {
   it('keep the first N, or N distinct sorted random indices that depend only on the seed', () => {

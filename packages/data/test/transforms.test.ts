@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   compilePipeline, DataLoader, ImageDataset, MNIST_MEAN, MNIST_STD, normalize, randomCrop, randomHorizontalFlip, toTensor, type SampleInfo, type Transform,
 } from '../src/index.js';
-import { randomUint8Dataset, runs } from './helpers.js';
+import { runs } from '@dynconv/testing';
+import { randomUint8Dataset } from './helpers.js';
 
 const imageArb = fc
   .record({ c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }) })

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { conv2d, getBackend, getBackendName, maxPool2d, memory, setBackend, tensor, tidy } from '@dynconv/core';
 import { ALL_KERNELS, availableModes, createGpuBackend, gpuBackend, runParitySubset } from '../src/index.js';
-import { expectParity, randomValues } from './helpers.js';
+import { expectParity, values } from '@dynconv/testing';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -20,8 +20,8 @@ describe('CPU fallback', () => {
       const b = createGpuBackend({ name: 'gpu-fallback', mode: 'webasm', cpuKernels: ['Conv2d', 'Conv2dBackpropInput', 'Conv2dBackpropFilter', 'PoolArgMax', 'Assign'] });
       expect(b.nativeKernels).not.toContain('Conv2d');
       expect(b.nativeKernels.length).toBe(ALL_KERNELS.length - 5);
-      const x = { values: randomValues([2, 3, 6, 6], 1), baseShape: [2, 3, 6, 6] };
-      const w = { values: randomValues([4, 3, 3, 3], 2), baseShape: [4, 3, 3, 3] };
+      const x = { values: Float32Array.from(values([2, 3, 6, 6], 1)), baseShape: [2, 3, 6, 6] };
+      const w = { values: Float32Array.from(values([4, 3, 3, 3], 2)), baseShape: [4, 3, 3, 3] };
       for (let i = 0; i < 2; i++) {
         expectParity('gpu-fallback', [x, w], (a, k) => maxPool2d(conv2d(a, k, null, { padding: 1 }), 2), { reduce: 72 });
       }

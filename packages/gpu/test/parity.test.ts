@@ -11,15 +11,15 @@ import {
   getBackend, noGrad, runKernel, scatterAdd, type Tensor, tensor, tidy, where, zeros,
 } from '@dynconv/core';
 import { DynamicConv2d } from '@dynconv/nn';
-import { broadcastPairArb, layoutArb, runs, shapeArb } from '../../core/test/helpers/arbitraries.js';
-import { expectParity, modesUnderTest, randomValues, runScale } from './helpers.js';
+import { broadcastPairArb, expectParity, layoutArb, runs, shapeArb, values } from '@dynconv/testing';
+import { modesUnderTest, runScale } from './helpers.js';
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const small = { maxDims: 3, maxSize: 4 };
 
 /** A float32 input of logical `shape` in a generated layout. */
 const inputArb = (shape: readonly number[], domain: 'real' | 'positive' | 'nonzero' | 'unit' = 'real') =>
-  fc.tuple(layoutArb(shape), seedArb).map(([layout, seed]) => ({ values: randomValues(layout.baseShape, seed, domain), baseShape: layout.baseShape, view: layout.view, kind: layout.kind }));
+  fc.tuple(layoutArb(shape), seedArb).map(([layout, seed]) => ({ values: Float32Array.from(values(layout.baseShape, seed, domain)), baseShape: layout.baseShape, view: layout.view, kind: layout.kind }));
 
 const UNARY: [string, (x: Tensor) => Tensor, 'real' | 'positive' | 'nonzero' | 'unit'][] = [
   ['neg', (x) => x.neg(), 'real'], ['exp', (x) => x.exp(), 'real'], ['log', (x) => x.log(), 'positive'], ['sqrt', (x) => x.sqrt(), 'positive'],
@@ -57,7 +57,7 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
         fc.property(shapeArb(small).chain((s) => fc.tuple(fc.constant(s), seedArb, layoutArb(s))), ([shape, seed, layout]) => {
           for (const [op, f, domain] of UNARY) {
             try {
-              expectParity(name, [{ values: randomValues(layout.baseShape, seed, domain), baseShape: layout.baseShape, view: layout.view }], f);
+              expectParity(name, [{ values: Float32Array.from(values(layout.baseShape, seed, domain)), baseShape: layout.baseShape, view: layout.view }], f);
             } catch (e) {
               throw new Error(`${op} on ${layout.kind} ${JSON.stringify(shape)}: ${(e as Error).message}`);
             }
@@ -75,8 +75,8 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
             for (const [op, f, domain] of BINARY) {
               try {
                 expectParity(name, [
-                  { values: randomValues(la.baseShape, seed, domain), baseShape: la.baseShape, view: la.view },
-                  { values: randomValues(lb.baseShape, seed + 1, domain), baseShape: lb.baseShape, view: lb.view },
+                  { values: Float32Array.from(values(la.baseShape, seed, domain)), baseShape: la.baseShape, view: la.view },
+                  { values: Float32Array.from(values(lb.baseShape, seed + 1, domain)), baseShape: lb.baseShape, view: lb.view },
                 ], f);
               } catch (e) {
                 throw new Error(`${op} ${JSON.stringify(sa)} (${la.kind}) with ${JSON.stringify(sb)} (${lb.kind}): ${(e as Error).message}`);
@@ -124,7 +124,7 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
         r(),
       );
       // A long inner dimension exercises the blocked (256-term) accumulation.
-      expectParity(name, [{ values: randomValues([3, 700], 1), baseShape: [3, 700] }, { values: randomValues([700, 2], 2), baseShape: [700, 2] }], (x, y) => x.matmul(y), { reduce: 700 });
+      expectParity(name, [{ values: Float32Array.from(values([3, 700], 1)), baseShape: [3, 700] }, { values: Float32Array.from(values([700, 2], 2)), baseShape: [700, 2] }], (x, y) => x.matmul(y), { reduce: 700 });
     });
 
     it('conv2d forward and both gradients (groups, stride, dilation, padding, strided inputs)', () => {
@@ -140,9 +140,9 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
           (c) => {
             const xShape = [c.N, c.C, c.H, c.W];
             const x = c.permuteX
-              ? { values: randomValues([c.N, c.H, c.W, c.C], c.seed), baseShape: [c.N, c.H, c.W, c.C], view: (t: Tensor) => t.permute([0, 3, 1, 2]) }
-              : { values: randomValues(xShape, c.seed), baseShape: xShape };
-            const w = { values: randomValues([c.K, c.cPer, c.kh, c.kw], c.seed + 1), baseShape: [c.K, c.cPer, c.kh, c.kw] };
+              ? { values: Float32Array.from(values([c.N, c.H, c.W, c.C], c.seed)), baseShape: [c.N, c.H, c.W, c.C], view: (t: Tensor) => t.permute([0, 3, 1, 2]) }
+              : { values: Float32Array.from(values(xShape, c.seed)), baseShape: xShape };
+            const w = { values: Float32Array.from(values([c.K, c.cPer, c.kh, c.kw], c.seed + 1)), baseShape: [c.K, c.cPer, c.kh, c.kw] };
             const reduce = Math.max(c.cPer * c.kh * c.kw * 4, c.N * c.H * c.W);
             expectParity(name, [x, w], (a, b) => conv2d(a, b, null, { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups }), { reduce });
           },
@@ -154,7 +154,7 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
     it('pooling: max, average, adaptive average', () => {
       fc.assert(
         fc.property(fc.record({ N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 2, max: 7 }), k: fc.integer({ min: 1, max: 2 }), seed: seedArb }), (c) => {
-          const x = { values: randomValues([c.N, c.C, c.H, c.H + 1], c.seed), baseShape: [c.N, c.C, c.H, c.H + 1] };
+          const x = { values: Float32Array.from(values([c.N, c.C, c.H, c.H + 1], c.seed)), baseShape: [c.N, c.C, c.H, c.H + 1] };
           expectParity(name, [x], (t) => [maxPool2d(t, c.k + 1, { stride: c.k, padding: c.k === 2 ? 1 : 0 }), avgPool2d(t, 2, { stride: 1 }), adaptiveAvgPool2d(t, 1)], { reduce: c.H * c.H });
         }),
         r(),
@@ -164,8 +164,8 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
     it('softmax, logSoftmax and the pieces of batch, layer and group norm', () => {
       fc.assert(
         fc.property(fc.record({ N: fc.integer({ min: 2, max: 4 }), C: fc.integer({ min: 1, max: 4 }), S: fc.integer({ min: 1, max: 3 }), seed: seedArb }), (c) => {
-          const x = { values: randomValues([c.N, c.C * 2, c.S, c.S], c.seed), baseShape: [c.N, c.C * 2, c.S, c.S] };
-          const wb = (k: number) => ({ values: randomValues([c.C * 2], c.seed + k), baseShape: [c.C * 2] });
+          const x = { values: Float32Array.from(values([c.N, c.C * 2, c.S, c.S], c.seed)), baseShape: [c.N, c.C * 2, c.S, c.S] };
+          const wb = (k: number) => ({ values: Float32Array.from(values([c.C * 2], c.seed + k)), baseShape: [c.C * 2] });
           const reduce = c.N * c.S * c.S * 8;
           expectParity(name, [x, wb(1), wb(2)], (t, w, b) => [
             t.softmax(1), logSoftmax(t, 0),
@@ -181,9 +181,9 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
       fc.assert(
         fc.property(fc.record({ N: fc.integer({ min: 1, max: 5 }), C: fc.integer({ min: 2, max: 5 }), seed: seedArb, smooth: fc.constantFrom(0, 0.1) }), (c) => {
           const labels = Float32Array.from({ length: c.N }, (_, i) => (i * 7 + c.seed) % c.C);
-          const x = { values: randomValues([c.N, c.C], c.seed), baseShape: [c.N, c.C] };
+          const x = { values: Float32Array.from(values([c.N, c.C], c.seed)), baseShape: [c.N, c.C] };
           const lab = { values: labels, baseShape: [c.N], dtype: 'int32' as const, grad: false };
-          const y = { values: randomValues([c.N, c.C], c.seed + 3), baseShape: [c.N, c.C] };
+          const y = { values: Float32Array.from(values([c.N, c.C], c.seed + 3)), baseShape: [c.N, c.C] };
           expectParity(name, [x, lab, y], (t, l, u) => [
             crossEntropy(t, l, { labelSmoothing: c.smooth }), mseLoss(t, u),
             gather(t, 1, l.unsqueeze(1)), indexSelect(t, 1, l),
@@ -206,7 +206,7 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
         const results = ['cpu', name].map((backend) =>
           tidy(() => {
             const layer = new DynamicConv2d(4, 6, 3, { padding: 1, groupSize: 3, fusion, generator: new Generator(5), backend });
-            const x = tensor(randomValues([2, 4, 6, 6], 9), { backend }).reshape([2, 4, 6, 6]).detach().requiresGrad_();
+            const x = tensor(Float32Array.from(values([2, 4, 6, 6], 9)), { backend }).reshape([2, 4, 6, 6]).detach().requiresGrad_();
             const y = layer.forward(x);
             y.mul(y).sum().backward();
             const out = [y, x.grad!, ...layer.parameters().map((p) => p.grad!)].map((t) => Float32Array.from(t.dataSync()));
@@ -241,11 +241,11 @@ for (const m of modesUnderTest().filter((m) => m.backend || m.required)) {
 
     it('frees device memory deterministically: tidy and dispose bring the counters back', () => {
       const base = memory(name);
-      const w = tidy(() => tensor(randomValues([4, 3], 1), { backend: name }).reshape([4, 3]).detach()).requiresGrad_();
+      const w = tidy(() => tensor(Float32Array.from(values([4, 3], 1)), { backend: name }).reshape([4, 3]).detach()).requiresGrad_();
       const afterW = memory(name);
       for (let step = 0; step < 5; step++) {
         tidy(() => {
-          const x = tensor(randomValues([2, 4], step), { backend: name }).reshape([2, 4]);
+          const x = tensor(Float32Array.from(values([2, 4], step)), { backend: name }).reshape([2, 4]);
           const loss = x.matmul(w).relu().pow(2).mean();
           loss.backward();
           noGrad(() => w.copy_(w.sub(w.grad!.mul(0.1))));

@@ -1,7 +1,7 @@
 /**
  * The gpu backend against the reference backend, kernel by kernel, once per mode under test
  * (webasm, plus headlessgl where it works; see helpers.ts): the generators of the core's
- * reference-parity suite (core/test/helpers/kernel-cases.ts) with float32, int32 and bool
+ * reference-parity suite (@dynconv/testing's kernel cases) with float32, int32 and bool
  * inputs (the gpu holds no float64), NaN, infinities and ties included, smaller shapes and fewer
  * cases (the gpu compiles one kernel per shape and layout).
  *
@@ -11,11 +11,10 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { runs } from '../../core/test/helpers/arbitraries.js';
 import {
   argReduceCaseArb, assignCaseArb, BINARY_NAMES, binaryCaseArb, type CaseOptions, convCaseArb, copyCaseArb, expectMatchesReference, fillCaseArb,
-  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, scatterAddCaseArb, type Tolerances, UNARY_NAMES, unaryCaseArb, whereCaseArb,
-} from '../../core/test/helpers/kernel-cases.js';
+  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, runs, scatterAddCaseArb, type Tolerances, UNARY_NAMES, unaryCaseArb, whereCaseArb,
+} from '@dynconv/testing';
 import { modesUnderTest, runScale } from './helpers.js';
 
 const GPU_CASES: CaseOptions = { floatDtypes: ['float32'], integers: true, specials: true, shape: { maxDims: 3, maxSize: 4 } };

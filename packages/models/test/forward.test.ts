@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Generator, noGrad, randn } from '@dynconv/core';
 import { BatchNorm2d, Dropout, DynamicConv2d, type Module } from '@dynconv/nn';
 import { type DyModelOptions, type ModelName, MODELS, STATIC_DY_PAIRS } from '../src/index.js';
-import { expectClose } from '../../core/test/helpers/arbitraries.js';
+import { expectClose } from '@dynconv/testing';
 
 /** Narrow versions of each model, for 32x32 inputs and 10 classes. */
 const SMALL: Record<ModelName, DyModelOptions & Record<string, unknown>> = {
@@ -73,6 +73,6 @@ describe('Dy-models: the training path (output fusion) equals the inference path
     m.eval();
     const yEval = noGrad(() => m.forward(x));
     expect(convs.every((d) => d.lastPath === 'kernel')).toBe(true);
-    expectClose(yEval.dataSync(), yTrain.dataSync(), 1e-9, 1e-9);
+    expectClose(yEval.dataSync(), yTrain.dataSync(), { rtol: 1e-9, atol: 1e-9 });
   });
 });

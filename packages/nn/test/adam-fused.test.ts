@@ -6,7 +6,7 @@
 import { createCpuBackend, type DType, Generator, randn, type Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
+import { expectClose, runs } from '@dynconv/testing';
 import { Adam, AdamW } from '../src/index.js';
 import { setFusedAdam } from '../src/optim/adam.js';
 
@@ -47,7 +47,7 @@ describe('fused Adam/AdamW = the rule as tensor ops', () => {
         const fused = train(kind, opts, 'float64', seed, true);
         const plain = train(kind, opts, 'float64', seed, false);
         expect(fused.length).toBe(plain.length);
-        fused.forEach((f, i) => expectClose(f, plain[i]!, 1e-12, 1e-13));
+        fused.forEach((f, i) => expectClose(f, plain[i]!, { rtol: 1e-12, atol: 1e-13 }));
       }),
       runs(),
     );
@@ -58,7 +58,7 @@ describe('fused Adam/AdamW = the rule as tensor ops', () => {
       fc.property(fc.constantFrom<'adam' | 'adamw'>('adam', 'adamw'), optsArb, fc.integer({ min: 0, max: 1e6 }), (kind, opts, seed) => {
         const fused = train(kind, opts, 'float32', seed, true);
         const plain = train(kind, opts, 'float32', seed, false);
-        fused.forEach((f, i) => expectClose(f, plain[i]!, 2e-5, 2e-6));
+        fused.forEach((f, i) => expectClose(f, plain[i]!, { rtol: 2e-5, atol: 2e-6 }));
       }),
       runs(0.5),
     );
@@ -68,6 +68,6 @@ describe('fused Adam/AdamW = the rule as tensor ops', () => {
     const opts: Opts = { lr: 0.05, weightDecay: 0.1, amsgrad: true, maximize: false, betas: [0.9, 0.99] };
     const onCpu = train('adamw', opts, 'float64', 7, true);
     const elsewhere = train('adamw', opts, 'float64', 7, true, 'cpu-nofused-adam');
-    onCpu.forEach((f, i) => expectClose(f, elsewhere[i]!, 1e-12, 1e-13));
+    onCpu.forEach((f, i) => expectClose(f, elsewhere[i]!, { rtol: 1e-12, atol: 1e-13 }));
   });
 });

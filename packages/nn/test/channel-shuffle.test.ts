@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gradcheck, tensor } from '@dynconv/core';
 import { ChannelShuffle, channelShuffle } from '../src/index.js';
-import { runs, values } from '../../core/test/helpers/arbitraries.js';
+import { runs, values } from '@dynconv/testing';
 
 describe('channelShuffle', () => {
   it('sends input channel i * C/groups + j to output channel j * groups + i (torchvision)', () => {

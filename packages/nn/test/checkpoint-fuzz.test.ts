@@ -9,10 +9,10 @@
 import { crossEntropy, Generator, randint, randn, Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NUM_RUNS } from '../../core/test/helpers/arbitraries.js';
+import { numRuns } from '@dynconv/testing';
 import { Adam, BatchNorm2d, Conv2d, decodeCheckpoint, encodeCheckpoint, Flatten, Linear, ReLU, Sequential, StepLR } from '../src/index.js';
 
-const MUTANTS = Math.max(1000, NUM_RUNS * 50);
+const MUTANTS = Math.max(1000, numRuns(50));
 
 /** A training state: a small conv net, Adam (AMSGrad, so three moments), a schedule, two generators. */
 function makeRun(seed: number) {

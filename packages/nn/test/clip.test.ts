@@ -2,7 +2,7 @@
 import { Generator, type Tensor, tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
+import { expectClose, runs } from '@dynconv/testing';
 import { clipGradNorm, clipGradValue } from '../src/index.js';
 
 const leaf = (values: number[], dtype: 'float32' | 'float64' = 'float64'): Tensor => tensor(values, { dtype }).detach().requiresGrad_();
@@ -51,17 +51,17 @@ describe('clipGradNorm', () => {
         const total = clipGradNorm(ps, maxNorm, normType);
         const want = jsNorm(grads.flat(), normType);
         expect(total.dtype).toBe('float64');
-        expectClose([total.item()], [want], 1e-12, 0);
+        expectClose([total.item()], [want], { rtol: 1e-12, atol: 0 });
         const coef = maxNorm / (want + 1e-6);
         ps.forEach((p, i) => {
-          if (coef < 1) expectClose(p.grad!.dataSync(), grads[i]!.map((x) => x * coef), 1e-12, 1e-300);
+          if (coef < 1) expectClose(p.grad!.dataSync(), grads[i]!.map((x) => x * coef), { rtol: 1e-12, atol: 1e-300 });
           else expect(Array.from(p.grad!.dataSync())).toEqual(grads[i]);
           expect(p.grad!.shape).toEqual(shapes[i]);
         });
         if (coef < 1) {
           const after = jsNorm(ps.flatMap((p) => Array.from(p.grad!.dataSync())), normType);
           // maxNorm · total / (total + 1e-6): maxNorm to about 1e-6 / total relative.
-          expectClose([after], [(maxNorm * want) / (want + 1e-6)], 1e-12, 0);
+          expectClose([after], [(maxNorm * want) / (want + 1e-6)], { rtol: 1e-12, atol: 0 });
           expect(Math.abs(after - maxNorm) / maxNorm).toBeLessThanOrEqual(1e-6 / want + 1e-12);
         }
       }),
@@ -73,7 +73,7 @@ describe('clipGradNorm', () => {
     const p = withGrad([0, 0], [3, 4]);
     expect(clipGradNorm([p], 1).item()).toBe(5);
     const c = 1 / (5 + 1e-6);
-    expectClose(p.grad!.dataSync(), [3 * c, 4 * c], 1e-15, 0);
+    expectClose(p.grad!.dataSync(), [3 * c, 4 * c], { rtol: 1e-15, atol: 0 });
     expect(jsNorm(Array.from(p.grad!.dataSync()), 2)).toBeCloseTo(1, 6);
   });
 
@@ -82,8 +82,8 @@ describe('clipGradNorm', () => {
     const b = withGrad([0], [3]);
     expect(clipGradNorm([a, b], 3.5, Infinity).item()).toBe(7);
     const c = 3.5 / (7 + 1e-6);
-    expectClose(a.grad!.dataSync(), [c, -7 * c], 1e-15, 0);
-    expectClose(b.grad!.dataSync(), [3 * c], 1e-15, 0);
+    expectClose(a.grad!.dataSync(), [c, -7 * c], { rtol: 1e-15, atol: 0 });
+    expectClose(b.grad!.dataSync(), [3 * c], { rtol: 1e-15, atol: 0 });
   });
 
   it('leaves a total just below maxNorm alone', () => {
@@ -121,8 +121,8 @@ describe('clipGradNorm', () => {
     const total = clipGradNorm([x, y], 1);
     expect(total.item()).toBeCloseTo(Math.sqrt(50), 14);
     const c = 1 / (Math.sqrt(50) + 1e-6);
-    expectClose(x.grad!.dataSync(), [3 * c, 4 * c], 1e-14, 0);
-    expectClose(y.grad!.dataSync(), [3 * c, 4 * c], 1e-14, 0);
+    expectClose(x.grad!.dataSync(), [3 * c, 4 * c], { rtol: 1e-14, atol: 0 });
+    expectClose(y.grad!.dataSync(), [3 * c, 4 * c], { rtol: 1e-14, atol: 0 });
     expect(Array.from(seed.dataSync())).toEqual([3, 4]);
   });
 

@@ -7,34 +7,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { conv2d, Generator, grad, gradcheck, ones, rand, randn, tensor, type Tensor } from '@dynconv/core';
+import { conv2d, Generator, grad, ones, rand, randn, tensor, type Tensor } from '@dynconv/core';
 import {
   CoefficientPredictor, Conv2d, DynamicConv2d, dynamicConvCost, type FusionPath, type FusionTimer, kernelFusionConv2d, Module, outputFusionConv2d,
   predictorCost, splitCoefficients, type StateDict, totalCoefficients,
 } from '../src/index.js';
-import { expectParamGradient } from './helpers/param-fd.js';
-import { expectClose, FULL_JACOBIAN_LIMIT, type Input as CoreInput, inputArb, runs } from '../../core/test/helpers/arbitraries.js';
-
-// The core's test helpers are typed against the core's sources, while tsconfig.check.json
-// types @dynconv/core from its built declarations: two Tensor types that do not mix (and two
-// Tensor classes at run time wherever @dynconv/core is not aliased to the sources). So the
-// layouts and values come from inputArb, and the leaf is rebuilt here on @dynconv/core.
-interface Input {
-  leaf: Tensor;
-  /** The logical input, laid out as the generated layout says. */
-  view: (leaf?: Tensor) => Tensor;
-}
-
-function rebuild(i: CoreInput): Input {
-  const leaf = tensor(Float64Array.from(i.leaf.dataSync()), { dtype: 'float64' }).reshape(i.layout.baseShape).detach().requiresGrad_();
-  const view = i.layout.view as unknown as (t: Tensor) => Tensor;
-  return { leaf, view: (t = leaf) => view(t) };
-}
-
-/** checkGradients' policy (full Jacobian for small inputs, projections for larger) on @dynconv/core. */
-function checkGradients(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
-  gradcheck(fn, inputs, { fastMode: inputs.reduce((n, x) => n + x.numel(), 0) > FULL_JACOBIAN_LIMIT });
-}
+import { checkGradients, checkParamGradient, expectClose, inputArb, runs } from '@dynconv/testing';
 
 // ---- generated configurations ------------------------------------------------------------------
 
@@ -88,7 +66,7 @@ const configArb: fc.Arbitrary<Config> = fc
   });
 
 /** A configuration plus an input in a generated layout (contiguous, permuted, strided, expanded). */
-const caseArb = configArb.chain((c) => fc.tuple(fc.constant(c), inputArb([c.N, c.cin, c.H, c.W]).map(rebuild)));
+const caseArb = configArb.chain((c) => fc.tuple(fc.constant(c), inputArb([c.N, c.cin, c.H, c.W])));
 
 /** The layer under test, plus (for an external predictor) the predictor that makes its eta. */
 interface Setup {
@@ -141,8 +119,8 @@ describe('DynamicConv2d: output fusion and kernel fusion', () => {
         const [ref, ...others] = results;
         expect(ref!.y.length).toBe(N * c.cout * Ho * Wo);
         for (const r of others) {
-          expectClose(r.y, ref!.y, 1e-10, 1e-12);
-          r.grads.forEach((gr, i) => expectClose(gr, ref!.grads[i]!, 1e-10, 1e-12));
+          expectClose(r.y, ref!.y, { rtol: 1e-10, atol: 1e-12 });
+          r.grads.forEach((gr, i) => expectClose(gr, ref!.grads[i]!, { rtol: 1e-10, atol: 1e-12 }));
         }
       }),
       runs(3),
@@ -175,7 +153,7 @@ describe('DynamicConv2d: output fusion and kernel fusion', () => {
         for (const variant of ['output', 'kernel'] as const) {
           use(s.layer, variant);
           const analytic = grad(loss(), s.params).map((t) => f64(t!));
-          s.params.forEach((p, k) => expectParamGradient(p, analytic[k]!, loss, `${variant} param ${k} [${p.shape}]`));
+          s.params.forEach((p, k) => checkParamGradient(p, analytic[k]!, loss, { label: `${variant} param ${k} [${p.shape}]` }));
         }
       }),
       runs(1.5),
@@ -192,10 +170,10 @@ describe('DynamicConv2d: output fusion and kernel fusion', () => {
         const conv = new Conv2d(c.cin, c.cout, c.kernel, { ...opts, bias: c.bias, dtype: 'float64' });
         conv.loadStateDict({ weight: s.layer.weight, ...(c.bias ? { bias: s.layer.bias! } : {}) });
         const want = f64(conv2d(x, s.layer.weight, s.layer.bias, opts));
-        expectClose(f64(conv.forward(x)), want, 0, 0);
+        expectClose(f64(conv.forward(x)), want, { rtol: 0, atol: 0 });
         for (const variant of VARIANTS) {
           use(s.layer, variant);
-          expectClose(f64(s.layer.forward(x, ones([c.N, c.cout], { dtype: 'float64' }))), want, 1e-12, 1e-12);
+          expectClose(f64(s.layer.forward(x, ones([c.N, c.cout], { dtype: 'float64' }))), want, { rtol: 1e-12, atol: 1e-12 });
         }
       }),
       runs(2),
@@ -211,7 +189,7 @@ describe('DynamicConv2d: output fusion and kernel fusion', () => {
         return layer.forward(x);
       });
       expect(outs[0]!.shape).toEqual(layer.outputShape(x.shape));
-      for (const y of outs.slice(1)) expectClose(f64(y), f64(outs[0]!), 1e-10, 1e-12);
+      for (const y of outs.slice(1)) expectClose(f64(y), f64(outs[0]!), { rtol: 1e-10, atol: 1e-12 });
     }
   });
 
@@ -221,9 +199,9 @@ describe('DynamicConv2d: output fusion and kernel fusion', () => {
     const w = tensor([2, -1, 0.5, 4], { dtype: 'float64' }).reshape([4, 1, 1, 1]);
     const eta = tensor([[1, 0.5, 0, 1], [0.25, 1, 2, 0]], { dtype: 'float64' });
     const want = [1.5, 3, 4, 8, -1.5, 0.5, 3, -1];
-    expectClose(f64(outputFusionConv2d(x, w, eta, 2)), want, 1e-15, 0);
-    expectClose(f64(kernelFusionConv2d(x, w, eta, 2)), want, 1e-15, 0);
-    expectClose(f64(kernelFusionConv2d(x, w, eta, 2, {}, 'loop')), want, 1e-15, 0);
+    expectClose(f64(outputFusionConv2d(x, w, eta, 2)), want, { rtol: 1e-15, atol: 0 });
+    expectClose(f64(kernelFusionConv2d(x, w, eta, 2)), want, { rtol: 1e-15, atol: 0 });
+    expectClose(f64(kernelFusionConv2d(x, w, eta, 2, {}, 'loop')), want, { rtol: 1e-15, atol: 0 });
   });
 });
 
@@ -316,12 +294,12 @@ describe('CoefficientPredictor', () => {
     const pooled = x.mean([2, 3]);
     const one = new CoefficientPredictor(5, 7, { dtype: 'float64', generator: new Generator(3) });
     expect(Object.keys(one.stateDict())).toEqual(['fc.weight', 'fc.bias']);
-    expectClose(f64(one.forward(x)), f64(pooled.matmul(one.fc!.weight.t()).add(one.fc!.bias!).sigmoid()), 1e-12, 1e-14);
+    expectClose(f64(one.forward(x)), f64(pooled.matmul(one.fc!.weight.t()).add(one.fc!.bias!).sigmoid()), { rtol: 1e-12, atol: 1e-14 });
     const two = new CoefficientPredictor(5, 7, { hidden: 2, dtype: 'float64', generator: new Generator(3) });
     expect(Object.keys(two.stateDict())).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
     const h = pooled.matmul(two.fc1!.weight.t()).add(two.fc1!.bias!).relu();
     const eta = two.forward(x);
-    expectClose(f64(eta), f64(h.matmul(two.fc2!.weight.t()).add(two.fc2!.bias!).sigmoid()), 1e-12, 1e-14);
+    expectClose(f64(eta), f64(h.matmul(two.fc2!.weight.t()).add(two.fc2!.bias!).sigmoid()), { rtol: 1e-12, atol: 1e-14 });
     expect(eta.shape).toEqual([3, 7]);
     expect([...eta.dataSync()].every((e) => e > 0 && e < 1)).toBe(true);
   });
@@ -352,13 +330,13 @@ describe('CoefficientPredictor', () => {
           [`predictor.${last}.weight`]: rows(`${last}.weight`, 0, 3 * g), [`predictor.${last}.bias`]: rows(`${last}.bias`, 0, 3 * g),
         });
         const y1 = l1.forward(x, e1);
-        expectClose(f64(twin.forward(x)), f64(y1), 1e-12, 1e-12);
+        expectClose(f64(twin.forward(x)), f64(y1), { rtol: 1e-12, atol: 1e-12 });
         const p2 = new CoefficientPredictor(4, 2 * g, { hidden, dtype: 'float64' });
         p2.loadStateDict({
           ...(hidden === undefined ? {} : { 'fc1.weight': sd['fc1.weight']!, 'fc1.bias': sd['fc1.bias']! }),
           [`${last}.weight`]: rows(`${last}.weight`, 3 * g, 2 * g), [`${last}.bias`]: rows(`${last}.bias`, 3 * g, 2 * g),
         });
-        expectClose(f64(p2.forward(x)), f64(e2!), 1e-12, 1e-14);
+        expectClose(f64(p2.forward(x)), f64(e2!), { rtol: 1e-12, atol: 1e-14 });
 
         // Gradients: the total reaching the shared predictor is the sum of what comes through
         // each layer's coefficients, and each part is non-zero.
@@ -373,7 +351,7 @@ describe('CoefficientPredictor', () => {
         const total = through(false, false);
         const via1 = through(false, true);
         const via2 = through(true, false);
-        total.forEach((t, i) => expectClose(t!, via1[i]!.map((z, j) => z + via2[i]![j]!), 1e-10, 1e-12));
+        total.forEach((t, i) => expectClose(t!, via1[i]!.map((z, j) => z + via2[i]![j]!), { rtol: 1e-10, atol: 1e-12 }));
         // The last FC layer's bias always gets some gradient (a ReLU may silence the rest).
         const bias = shared.namedParameters().findIndex(([n]) => n === `${last}.bias`);
         expect(via1[bias]!.some((z) => z !== 0)).toBe(true);

@@ -7,9 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, gradcheck, noGrad, randn, relu, relu6, type Tensor } from '@dynconv/core';
+import { runs } from '@dynconv/testing';
 import { BatchNorm2d, Conv2d, fuseConvBn, fuseModules, Identity, ReLU, ReLU6, Sequential } from '../src/index.js';
-
-const NUM_RUNS = Number(process.env.DYNCONV_NUM_RUNS ?? 12);
 
 function randomBn(c: number, g: Generator, affine: boolean): BatchNorm2d {
   const bn = new BatchNorm2d(c, { dtype: 'float64', affine });
@@ -48,7 +47,7 @@ describe('fuseConvBn', () => {
           });
         },
       ),
-      { numRuns: NUM_RUNS },
+      runs(),
     );
   });
 

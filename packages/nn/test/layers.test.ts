@@ -6,14 +6,14 @@
 import * as dc from '@dynconv/core';
 import { Generator, randn, type Tensor, tensor } from '@dynconv/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose } from '../../core/test/helpers/arbitraries.js';
+import { expectClose } from '@dynconv/testing';
 import {
   AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCEWithLogitsLoss, ConvTranspose2d, CrossEntropyLoss, ELU, GELU, GroupNorm, L1Loss, LayerNorm,
   LeakyReLU, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, SmoothL1Loss, Softmax, Softplus, Tanh, Upsample,
 } from '../src/index.js';
 
 const f64 = (shape: number[], seed: number): Tensor => randn(shape, { dtype: 'float64', generator: new Generator(seed) });
-const same = (a: Tensor, b: Tensor) => expectClose(a.dataSync(), b.dataSync(), 0, 0);
+const same = (a: Tensor, b: Tensor) => expectClose(a.dataSync(), b.dataSync(), { rtol: 0, atol: 0 });
 
 describe('activation and pooling layers call their functions with their options', () => {
   const x = f64([2, 3, 4, 4], 1);
@@ -73,7 +73,7 @@ describe('GroupNorm, BatchNorm1d, ConvTranspose2d', () => {
     const x = f64([5, 3], 3);
     bn.forward(x);
     expect(bn.numBatchesTracked!.item()).toBe(1);
-    expectClose(bn.runningMean!.dataSync(), x.mean(0).mul(0.1).dataSync(), 1e-14, 1e-15);
+    expectClose(bn.runningMean!.dataSync(), x.mean(0).mul(0.1).dataSync(), { rtol: 1e-14, atol: 1e-15 });
     expect(bn.forward(f64([2, 3, 4], 4)).shape).toEqual([2, 3, 4]);
     expect(() => bn.forward(f64([2, 3, 4, 4], 5))).toThrow(/BatchNorm1d: expects input of shape \[N, C\] or \[N, C, L\], got \[2, 3, 4, 4\]/);
   });
@@ -119,6 +119,6 @@ describe('loss modules', () => {
     const xi = x.detach().requiresGrad_();
     new CrossEntropyLoss().forward(xi, labels).backward();
     expect(xi.grad!.shape).toEqual([3, 4]);
-    expectClose(xi.grad!.sum(1).dataSync(), [0, 0, 0], 0, 1e-15);
+    expectClose(xi.grad!.sum(1).dataSync(), [0, 0, 0], { rtol: 0, atol: 1e-15 });
   });
 });

@@ -6,7 +6,7 @@
 import { tensor, type Tensor } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
+import { expectClose, runs } from '@dynconv/testing';
 import { Adam, ConstantLR, OneCycleLR, ReduceLROnPlateau, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, PolynomialLR, type LRScheduler, type LRSchedulerStateDict, MultiStepLR, type OptimizerStateDict, SGD, SequentialLR, StepLR } from '../src/index.js';
 
 const param = (): Tensor => tensor([1], { dtype: 'float64' }).detach().requiresGrad_();
@@ -30,12 +30,12 @@ describe('documented sequences', () => {
   it("StepLR, PyTorch's example: lr 0.05, stepSize 30, gamma 0.1", () => {
     const got = lrs(new StepLR(sgd(0.05), 30), 95);
     const want = got.map((_, e) => (e < 30 ? 0.05 : e < 60 ? 0.005 : e < 90 ? 0.0005 : 0.00005));
-    expectClose(got, want, 1e-15, 0);
+    expectClose(got, want, { rtol: 1e-15, atol: 0 });
   });
 
   it("MultiStepLR, PyTorch's example: lr 0.05, milestones [30, 80], gamma 0.1", () => {
     const got = lrs(new MultiStepLR(sgd(0.05), [30, 80]), 100);
-    expectClose(got, got.map((_, e) => (e < 30 ? 0.05 : e < 80 ? 0.005 : 0.0005)), 1e-15, 0);
+    expectClose(got, got.map((_, e) => (e < 30 ? 0.05 : e < 80 ? 0.005 : 0.0005)), { rtol: 1e-15, atol: 0 });
   });
 
   it('MultiStepLR sorts its milestones and decays twice at a repeated one', () => {
@@ -43,11 +43,11 @@ describe('documented sequences', () => {
   });
 
   it("LinearLR, PyTorch's example: lr 0.05, startFactor 0.5, totalIters 4", () => {
-    expectClose(lrs(new LinearLR(sgd(0.05), { startFactor: 0.5, totalIters: 4 }), 6), [0.025, 0.03125, 0.0375, 0.04375, 0.05, 0.05, 0.05], 1e-15, 0);
+    expectClose(lrs(new LinearLR(sgd(0.05), { startFactor: 0.5, totalIters: 4 }), 6), [0.025, 0.03125, 0.0375, 0.04375, 0.05, 0.05, 0.05], { rtol: 1e-15, atol: 0 });
   });
 
   it('LinearLR defaults: a warmup from lr/3 to lr over 5 epochs', () => {
-    expectClose(lrs(new LinearLR(sgd(0.3)), 6), [0.1, 0.14, 0.18, 0.22, 0.26, 0.3, 0.3], 1e-14, 0);
+    expectClose(lrs(new LinearLR(sgd(0.3)), 6), [0.1, 0.14, 0.18, 0.22, 0.26, 0.3, 0.3], { rtol: 1e-14, atol: 0 });
   });
 
   it('CosineAnnealingLR: baseLr at 0, the midpoint at tMax/2, etaMin at tMax, back to baseLr at 2 tMax', () => {
@@ -103,7 +103,7 @@ describe('closed forms agree with PyTorch’s recursive forms', () => {
     fc.assert(
       fc.property(base, fc.integer({ min: 1, max: 5 }), fc.double({ min: 0.1, max: 1, noNaN: true }), (b, stepSize, gamma) => {
         const n = 4 * stepSize;
-        expectClose(lrs(new StepLR(sgd(b), stepSize, { gamma }), n), recursive.step(b, n, stepSize, gamma), 1e-13, 0);
+        expectClose(lrs(new StepLR(sgd(b), stepSize, { gamma }), n), recursive.step(b, n, stepSize, gamma), { rtol: 1e-13, atol: 0 });
       }),
       runs(),
     );
@@ -113,7 +113,7 @@ describe('closed forms agree with PyTorch’s recursive forms', () => {
     fc.assert(
       fc.property(base, fc.double({ min: 0.01, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 10 }), (b, start, end, total) => {
         const n = total + 3;
-        expectClose(lrs(new LinearLR(sgd(b), { startFactor: start, endFactor: end, totalIters: total }), n), recursive.linear(b, n, start, end, total), 1e-12, 1e-15);
+        expectClose(lrs(new LinearLR(sgd(b), { startFactor: start, endFactor: end, totalIters: total }), n), recursive.linear(b, n, start, end, total), { rtol: 1e-12, atol: 1e-15 });
       }),
       runs(),
     );
@@ -124,7 +124,7 @@ describe('closed forms agree with PyTorch’s recursive forms', () => {
       fc.property(base, fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 20 }), (b, etaMin, tMax) => {
         const n = 3 * tMax;
         const scale = Math.max(b, etaMin);
-        expectClose(lrs(new CosineAnnealingLR(sgd(b), tMax, { etaMin }), n), recursive.cosine(b, n, tMax, etaMin), 0, 1e-12 * scale);
+        expectClose(lrs(new CosineAnnealingLR(sgd(b), tMax, { etaMin }), n), recursive.cosine(b, n, tMax, etaMin), { rtol: 0, atol: 1e-12 * scale });
       }),
       runs(),
     );
@@ -139,7 +139,7 @@ describe('SequentialLR', () => {
     const warm = new LinearLR(opt, { startFactor: 0.1, endFactor: 0.1, totalIters: 2 });
     const decay = new StepLR(opt, 1, { gamma: 0.9 });
     const s = new SequentialLR(opt, [warm, decay], [2]);
-    expectClose(lrs(s, 5), [0.1, 0.1, 1, 0.9, 0.81, 0.729], 1e-15, 0);
+    expectClose(lrs(s, 5), [0.1, 0.1, 1, 0.9, 0.81, 0.729], { rtol: 1e-15, atol: 0 });
     expect(decay.lastEpoch).toBe(3);
   });
 
@@ -147,14 +147,14 @@ describe('SequentialLR', () => {
     const opt = sgd(0.1);
     const s = new SequentialLR(opt, [new LinearLR(opt, { startFactor: 0.25, totalIters: 3 }), new CosineAnnealingLR(opt, 4)], [3]);
     const cos = (e: number) => (0.1 * (1 + Math.cos((Math.PI * e) / 4))) / 2;
-    expectClose(lrs(s, 7), [0.025, 0.05, 0.075, cos(0), cos(1), cos(2), cos(3), cos(4)], 1e-15, 1e-17);
+    expectClose(lrs(s, 7), [0.025, 0.05, 0.075, cos(0), cos(1), cos(2), cos(3), cos(4)], { rtol: 1e-15, atol: 1e-17 });
   });
 
   it('three schedules, two milestones, two groups', () => {
     const opt = sgd(1, 0.5);
     const s = new SequentialLR(opt, [new LinearLR(opt, { startFactor: 0.5, totalIters: 2 }), new StepLR(opt, 10), new MultiStepLR(opt, [1], { gamma: 0.5 })], [2, 4]);
     const want = [0.5, 0.75, 1, 1, 1, 0.5, 0.5];
-    expectClose(lrs(s, 6), want, 1e-15, 0);
+    expectClose(lrs(s, 6), want, { rtol: 1e-15, atol: 0 });
     expect(s.getLastLr()).toEqual([0.5, 0.25]);
     expect(opt.paramGroups[1]!.lr).toBe(0.25);
   });
@@ -297,8 +297,8 @@ describe('ExponentialLR, ConstantLR, PolynomialLR, LambdaLR, CosineAnnealingWarm
   });
 
   it("PolynomialLR, PyTorch's example: lr 0.001, totalIters 4, power 1", () => {
-    expectClose(lrs(new PolynomialLR(sgd(0.001), { totalIters: 4 }), 5), [0.001, 0.00075, 0.0005, 0.00025, 0, 0], 1e-15, 1e-18);
-    expectClose(lrs(new PolynomialLR(sgd(1), { totalIters: 2, power: 2 }), 2), [1, 0.25, 0], 1e-15, 0);
+    expectClose(lrs(new PolynomialLR(sgd(0.001), { totalIters: 4 }), 5), [0.001, 0.00075, 0.0005, 0.00025, 0, 0], { rtol: 1e-15, atol: 1e-18 });
+    expectClose(lrs(new PolynomialLR(sgd(1), { totalIters: 2, power: 2 }), 2), [1, 0.25, 0], { rtol: 1e-15, atol: 0 });
   });
 
   it('LambdaLR: one function for all groups, or one per group', () => {
@@ -314,9 +314,9 @@ describe('ExponentialLR, ConstantLR, PolynomialLR, LambdaLR, CosineAnnealingWarm
     const got = lrs(new CosineAnnealingWarmRestarts(sgd(1), 2, { tMult: 2 }), 8);
     // Periods of 2, 4, 8 epochs: positions 0 1 | 0 1 2 3 | 0 1 2.
     const cos = (t: number, T: number) => (1 + Math.cos((Math.PI * t) / T)) / 2;
-    expectClose(got, [cos(0, 2), cos(1, 2), cos(0, 4), cos(1, 4), cos(2, 4), cos(3, 4), cos(0, 8), cos(1, 8), cos(2, 8)], 1e-15, 1e-16);
+    expectClose(got, [cos(0, 2), cos(1, 2), cos(0, 4), cos(1, 4), cos(2, 4), cos(3, 4), cos(0, 8), cos(1, 8), cos(2, 8)], { rtol: 1e-15, atol: 1e-16 });
     const flat = lrs(new CosineAnnealingWarmRestarts(sgd(1), 3, { etaMin: 0.1 }), 6);
-    expectClose(flat.slice(3, 6), flat.slice(0, 3), 1e-15, 0);
+    expectClose(flat.slice(3, 6), flat.slice(0, 3), { rtol: 1e-15, atol: 0 });
     expect(flat[0]).toBe(1);
     expect(() => new CosineAnnealingWarmRestarts(sgd(1), 2, { tMult: 1.5 })).toThrow(/CosineAnnealingWarmRestarts.*tMult/);
   });
@@ -334,10 +334,10 @@ describe('OneCycleLR', () => {
     const got = lrs(s, 9);
     // Phase 1 ends at step 0.3 * 10 - 1 = 2: 0.1 -> 1; phase 2 from step 2 to 9: 1 -> 0.001.
     const want = [0.1, 0.55, 1, ...[1, 2, 3, 4, 5, 6, 7].map((k) => 1 + ((0.001 - 1) * k) / 7)];
-    expectClose(got, want, 1e-12, 1e-15);
+    expectClose(got, want, { rtol: 1e-12, atol: 1e-15 });
     expect(s.optimizer.paramGroups[0]!.initialLr).toBe(0.1);
     // Back at maxMomentum at the last step (9); step 10 is allowed, as in PyTorch, step 11 is not.
-    expectClose([(s.optimizer.paramGroups[0] as unknown as { momentum: number }).momentum], [0.95], 1e-12, 0);
+    expectClose([(s.optimizer.paramGroups[0] as unknown as { momentum: number }).momentum], [0.95], { rtol: 1e-12, atol: 0 });
     s.step();
     expect(() => s.step()).toThrow(/OneCycleLR: stepped 11 times, more than totalSteps \(10\)/);
   });

@@ -5,8 +5,7 @@ import { conv2d, Generator, gradcheck, linear, randn, tensor, type Tensor } from
 import {
   AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, init, Linear, Module, ModuleList, ReLU, Sequential, SqueezeExcitation,
 } from '../src/index.js';
-import { expectClose, runs } from '../../core/test/helpers/arbitraries.js';
-import { expectParamGradient } from './helpers/param-fd.js';
+import { checkParamGradient, expectClose, runs } from '@dynconv/testing';
 
 class Block extends Module {
   readonly conv1: Conv2d;
@@ -84,7 +83,7 @@ describe('Module', () => {
         const x = randn([2, 1, 6, 6], { dtype: 'float64' });
         a.eval();
         b.eval();
-        expectClose(b.forward(x).dataSync(), a.forward(x).dataSync(), 0, 0);
+        expectClose(b.forward(x).dataSync(), a.forward(x).dataSync(), { rtol: 0, atol: 0 });
       }),
       runs(0.5),
     );
@@ -112,7 +111,7 @@ describe('Module', () => {
     delete dict['head.weight'];
     const r = net.loadStateDict(dict, { strict: false });
     expect(r).toEqual({ missingKeys: ['stem.bias', 'head.weight'], unexpectedKeys: ['extra.weight'] });
-    expectClose(net.stateDict()['head.bias']!.dataSync(), dict['head.bias']!.dataSync(), 0, 0);
+    expectClose(net.stateDict()['head.bias']!.dataSync(), dict['head.bias']!.dataSync(), { rtol: 0, atol: 0 });
   });
 
   it('prints the module tree like PyTorch, then the total parameters; console.log shows the same', () => {
@@ -180,7 +179,7 @@ describe('Module', () => {
     const loss = () => net.forward(x.detach()).mul(v).sum();
     net.zeroGrad();
     loss().backward();
-    for (const [name, p] of net.namedParameters()) expectParamGradient(p, p.grad!.dataSync(), loss, name);
+    for (const [name, p] of net.namedParameters()) checkParamGradient(p, p.grad!, loss, { label: name });
   });
 });
 
@@ -189,10 +188,10 @@ describe('layers', () => {
     const g = new Generator(1);
     const lin = new Linear(5, 3, { generator: g });
     const x = randn([4, 5]);
-    expectClose(lin.forward(x).dataSync(), linear(x, lin.weight, lin.bias).dataSync(), 0, 0);
+    expectClose(lin.forward(x).dataSync(), linear(x, lin.weight, lin.bias).dataSync(), { rtol: 0, atol: 0 });
     const conv = new Conv2d(4, 6, [3, 2], { stride: [2, 1], padding: 1, groups: 2, generator: g });
     const xi = randn([2, 4, 7, 6]);
-    expectClose(conv.forward(xi).dataSync(), conv2d(xi, conv.weight, conv.bias, { stride: [2, 1], padding: 1, groups: 2 }).dataSync(), 0, 0);
+    expectClose(conv.forward(xi).dataSync(), conv2d(xi, conv.weight, conv.bias, { stride: [2, 1], padding: 1, groups: 2 }).dataSync(), { rtol: 0, atol: 0 });
     expect(conv.weight.shape).toEqual([6, 2, 3, 2]);
   });
 
@@ -243,19 +242,19 @@ describe('layers', () => {
     bn.forward(x);
     const m = x.mean([0, 2, 3]).dataSync();
     const v = x.var([0, 2, 3]).dataSync(); // unbiased, as PyTorch's running_var
-    expectClose(bn.runningMean!.dataSync(), [...m].map((z) => 0.1 * z), 1e-12, 1e-12);
-    expectClose(bn.runningVar!.dataSync(), [...v].map((z) => 0.9 + 0.1 * z), 1e-12, 1e-12);
+    expectClose(bn.runningMean!.dataSync(), [...m].map((z) => 0.1 * z), { rtol: 1e-12, atol: 1e-12 });
+    expectClose(bn.runningVar!.dataSync(), [...v].map((z) => 0.9 + 0.1 * z), { rtol: 1e-12, atol: 1e-12 });
     expect(bn.numBatchesTracked!.item()).toBe(1);
     const cum = new BatchNorm2d(2, { momentum: null, dtype: 'float64' });
     const y = randn([3, 2, 4, 4], { dtype: 'float64' });
     cum.forward(x);
     cum.forward(y);
-    expectClose(cum.runningMean!.dataSync(), [...m].map((z, i) => (z + y.mean([0, 2, 3]).dataSync()[i]!) / 2), 1e-12, 1e-12);
+    expectClose(cum.runningMean!.dataSync(), [...m].map((z, i) => (z + y.mean([0, 2, 3]).dataSync()[i]!) / 2), { rtol: 1e-12, atol: 1e-12 });
     bn.eval();
     const out = bn.forward(x);
     const rm = bn.runningMean!.dataSync(), rv = bn.runningVar!.dataSync();
     const ref = [...x.dataSync()].map((z, i) => { const c = Math.floor(i / 16) % 2; return (z - rm[c]!) / Math.sqrt(rv[c]! + 1e-5); });
-    expectClose(out.dataSync(), ref, 1e-12, 1e-12);
+    expectClose(out.dataSync(), ref, { rtol: 1e-12, atol: 1e-12 });
     expect(bn.numBatchesTracked!.item()).toBe(1);
   });
 
@@ -265,7 +264,7 @@ describe('layers', () => {
     const x = randn([2, 8, 3, 3]);
     const s = x.mean([2, 3], true);
     const gate = conv2d(conv2d(s, se.fc1.weight, se.fc1.bias).relu(), se.fc2.weight, se.fc2.bias).add(3).clamp(0, 6).div(6);
-    expectClose(se.forward(x).dataSync(), x.mul(gate).dataSync(), 1e-6, 1e-6);
+    expectClose(se.forward(x).dataSync(), x.mul(gate).dataSync(), { rtol: 1e-6, atol: 1e-6 });
   });
 
   it('Dropout is the identity in eval mode; containers index and iterate', () => {

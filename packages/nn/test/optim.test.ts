@@ -8,7 +8,7 @@
 import { Generator, type Tensor, isGradEnabled, manualSeed, mseLoss, noGrad, randn, tensor, zeros } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runs, expectClose } from '../../core/test/helpers/arbitraries.js';
+import { runs, expectClose } from '@dynconv/testing';
 import { Adam, AdamW, CosineAnnealingLR, Linear, type OptimizerStateDict, RMSprop, SGD, clipGradNorm } from '../src/index.js';
 
 // ---- scalar references, one element at a time (every rule here is elementwise) ---------------
@@ -126,7 +126,7 @@ function checkAgainstReference(problem: Problem, build: (p: Tensor) => { step():
     setGrad(p, g);
     opt.step();
     expect(p.dtype).toBe('float64');
-    expectClose(p.dataSync(), expected[k]!, 1e-12, 1e-12);
+    expectClose(p.dataSync(), expected[k]!, { rtol: 1e-12, atol: 1e-12 });
   });
 }
 
@@ -256,7 +256,7 @@ describe('a fixed problem through backward', () => {
       opt.step();
       const g = handGrad(theta);
       theta = theta.map((x, i) => steppers[i]!(x, g[i]!));
-      expectClose(p.dataSync(), theta, 1e-10, 1e-12);
+      expectClose(p.dataSync(), theta, { rtol: 1e-10, atol: 1e-12 });
     }
     expect(loss().item()).toBeLessThan(first);
   });
@@ -278,7 +278,7 @@ describe('a fixed problem through backward', () => {
     const opt = new Adam([p], { lr: 0.01 });
     setGrad(p, [4, -0.5, 1e-3]);
     opt.step();
-    expectClose(p.dataSync(), [1 - 0.01 * (4 / (4 + 1e-8)), -2 + 0.01 * (0.5 / (0.5 + 1e-8)), 3 - 0.01 * (1e-3 / (1e-3 + 1e-8))], 1e-14, 1e-15);
+    expectClose(p.dataSync(), [1 - 0.01 * (4 / (4 + 1e-8)), -2 + 0.01 * (0.5 / (0.5 + 1e-8)), 3 - 0.01 * (1e-3 / (1e-3 + 1e-8))], { rtol: 1e-14, atol: 1e-15 });
   });
 });
 
@@ -357,7 +357,7 @@ describe('dtypes and gradients', () => {
       setGrad(p, g);
       opt.step();
       expect(p.dtype).toBe('float32');
-      expectClose(p.dataSync(), r[k]!, 1e-5, 1e-6);
+      expectClose(p.dataSync(), r[k]!, { rtol: 1e-5, atol: 1e-6 });
     });
     const s = opt.state.get(p)!;
     expect([s.expAvg!.dtype, s.expAvgSq!.dtype, s.maxExpAvgSq!.dtype]).toEqual(['float32', 'float32', 'float32']);

@@ -11,7 +11,7 @@ import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, chmod, stat } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { runs } from '../../core/test/helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 import { decodeSafetensors, encodeSafetensors } from '../src/index.js';
 import { loadSafetensors, saveSafetensors, writeFileAtomic, writeFileAtomicSync } from '../src/node.js';
 import { copyElements } from '../src/serialization/byte-order.js';

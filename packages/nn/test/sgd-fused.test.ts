@@ -6,7 +6,7 @@
 import { type DType, Generator, getBackend, randn, runKernel, type SgdScalars, type Tensor, tidy } from '@dynconv/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runs } from '../../core/test/helpers/arbitraries.js';
+import { runs } from '@dynconv/testing';
 import { SGD } from '../src/index.js';
 import { setFusedSgd } from '../src/optim/sgd.js';
 

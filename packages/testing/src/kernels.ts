@@ -1,18 +1,20 @@
 /**
- * Generated kernel calls for the reference-parity suites (core and gpu): every kernel of
- * KernelSignatures with generated shapes, dtypes, values and layouts (contiguous, permuted,
- * sliced with steps and an offset, broadcast with stride 0). A case describes its inputs as
- * data, so the same case can be built on two backends from real tensors (`tensor`, `reshape`,
- * then the layout's views) and run through `runKernel` on each.
+ * Generated kernel calls for reference-parity suites, the way core's and gpu's compare their
+ * backends with the reference backend: every kernel of KernelSignatures with generated shapes,
+ * dtypes, values and layouts (contiguous, permuted, sliced with steps and an offset, broadcast
+ * with stride 0). A case describes its inputs as data, so the same case can be built on two
+ * backends from real tensors (`tensor`, `reshape`, then the layout's views) and run through
+ * `runKernel` on each. A new backend's suite is `fc.assert(fc.property(unaryCaseArb(opts,
+ * 'Exp'), (c) => expectMatchesReference('mine', c, tolerances)))` and so on, kernel by kernel.
  */
 import fc from 'fast-check';
 import {
   type Backend, type BinaryKernelName, computeConv2dInfo, type DType, Generator, getBackend, type KernelName, runKernel, type Tensor,
   tensor, type TypedArray, type UnaryKernelName,
-} from '../../src/index.js';
+} from '@dynconv/core';
 import { broadcastPairArb, type Domain, drawValue, type Layout, type LayoutKind, layoutArb, shapeArb, type ShapeOptions } from './arbitraries.js';
 
-/** How a case's float values are drawn: a domain of arbitraries.ts, 'ties' (many equal values) or 'special'. */
+/** How a case's float values are drawn: a {@link Domain}, `'ties'` (many equal values: halves of small integers) or `'special'` (ties mixed with {@link SPECIAL_VALUES}). */
 export type ValueStyle = Domain | 'ties' | 'special';
 
 /** NaN, infinities, signed zeros and halves (for Round), mixed into 'special' values. */
@@ -20,10 +22,15 @@ export const SPECIAL_VALUES = [NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 1.5, 
 
 /** One tensor argument: the leaf's values and shape, and the views that make the argument. */
 export interface InputSpec {
+  /** The leaf's dtype. */
   dtype: DType;
+  /** The leaf's shape. */
   baseShape: readonly number[];
+  /** The leaf's values, row-major. */
   values: readonly number[];
+  /** The kind of the layout `view` applies. */
   layout: LayoutKind;
+  /** Turns the leaf into the kernel's argument (see {@link Layout}). */
   view: (leaf: Tensor) => Tensor;
 }
 
@@ -35,11 +42,15 @@ export interface InputSpec {
  */
 export type Check = 'exact' | 'elementwise' | 'accumulated';
 
+/** One generated kernel call: its inputs as data, how to compare, and the call itself. */
 export interface KernelCase {
+  /** The kernel called. */
   kernel: KernelName;
   /** What the case is, for failure messages. */
   label: string;
+  /** The tensor arguments, built on each backend by {@link buildInput}. */
   inputs: InputSpec[];
+  /** How the outputs are compared. */
   check: Check;
   /** Calls the kernel on `backend` with the inputs built there; returns the values to compare. */
   call: (backend: Backend, xs: Tensor[]) => TypedArray;
@@ -47,13 +58,17 @@ export interface KernelCase {
 
 /** What to generate: the dtypes a backend holds, whether NaN and friends appear, how big. */
 export interface CaseOptions {
+  /** The float dtypes the backend holds. */
   floatDtypes: readonly ('float32' | 'float64')[];
   /** int32 and bool inputs (where a kernel takes them). */
   integers: boolean;
+  /** NaN, infinities, signed zeros and halves among the float values (`'special'` values). */
   specials: boolean;
+  /** Bounds of the generated shapes. */
   shape: ShapeOptions;
 }
 
+/** What the CPU backend is tested on: float32 and float64, ints and bools, special values, up to 4 dims of size 4. */
 export const CPU_CASES: CaseOptions = { floatDtypes: ['float32', 'float64'], integers: true, specials: true, shape: { maxDims: 4, maxSize: 4 } };
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
@@ -111,18 +126,21 @@ const read = (backend: Backend, s: ReturnType<Backend['fromArray']>): TypedArray
 const dtypeArb = (o: CaseOptions, ints: readonly DType[] = []) => fc.constantFrom<DType>(...o.floatDtypes, ...(o.integers ? ints : []));
 const describeInputs = (xs: readonly InputSpec[]) => xs.map((s) => `${s.dtype}[${s.baseShape.join(',')}] ${s.layout}`).join(', ');
 
-/** Tolerances of one comparison, by output dtype. */
 /** How far a float output may be from the reference: relative to itself, or to the scale of its sum. */
 export interface Tolerance {
   /** Elementwise outputs: |got - want| <= elementwise * |want| + elementwiseAbs. */
   elementwise: number;
+  /** The absolute part of the elementwise tolerance. */
   elementwiseAbs: number;
   /** Accumulated outputs: |got - want| <= accumulated * (the same sum over absolute values). */
   accumulated: number;
 }
 
+/** Tolerances of a backend's comparisons, by output dtype. */
 export interface Tolerances {
+  /** For float32 outputs. */
   float32: Tolerance;
+  /** For float64 outputs. */
   float64: Tolerance;
   /** Whether exact comparisons tell -0 from +0 (Object.is) or not (===, NaN still equal to NaN). */
   signedZeros: boolean;
@@ -157,7 +175,7 @@ export function compareOutputs(c: KernelCase, got: TypedArray, want: TypedArray,
   }
 }
 
-/** Runs `c` on backend `name` and on the reference; compares. */
+/** Runs `c` on backend `name` and on the `'reference'` backend, and compares them with {@link compareOutputs}; throws with the case's label on a mismatch. */
 export function expectMatchesReference(name: string, c: KernelCase, tol: Tolerances = CPU_TOLERANCES): void {
   const want = runCase('reference', c);
   const got = runCase(name, c);
@@ -167,6 +185,7 @@ export function expectMatchesReference(name: string, c: KernelCase, tol: Toleran
 
 // ---- elementwise ---------------------------------------------------------------------------
 
+/** Every Unary kernel's function. */
 export const UNARY_NAMES: readonly UnaryKernelName[] = [
   'Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Relu6', 'Sign', 'Erf', 'Log1p', 'Expm1', 'Reciprocal', 'Floor', 'Ceil', 'Round',
 ];
@@ -191,6 +210,7 @@ export function unaryCaseArb(o: CaseOptions, name: UnaryKernelName): fc.Arbitrar
     }));
 }
 
+/** Every Binary kernel's function (arithmetic, then comparisons). */
 export const BINARY_NAMES: readonly BinaryKernelName[] = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Maximum', 'Minimum', 'Eq', 'Ne', 'Gt', 'Ge', 'Lt', 'Le'];
 const COMPARISONS: readonly BinaryKernelName[] = ['Eq', 'Ne', 'Gt', 'Ge', 'Lt', 'Le'];
 
@@ -335,6 +355,7 @@ function indexShapeArb(shape: readonly number[], dim: number): fc.Arbitrary<numb
   return fc.tuple(...shape.map((d, i) => fc.integer({ min: 1, max: i === dim ? 4 : d }))).map((s) => [...s]);
 }
 
+/** Gather along a generated dim, with int32 indices in range, in generated layouts. */
 export function gatherCaseArb(o: CaseOptions): fc.Arbitrary<KernelCase> {
   return fc
     .tuple(shapeArb({ ...o.shape, minDims: 1 }), dtypeArb(o, ['int32']))
@@ -346,6 +367,7 @@ export function gatherCaseArb(o: CaseOptions): fc.Arbitrary<KernelCase> {
     }));
 }
 
+/** ScatterAdd along a generated dim into a base, with in-range int32 indices and a source, in generated layouts. */
 export function scatterAddCaseArb(o: CaseOptions): fc.Arbitrary<KernelCase> {
   return fc
     .tuple(shapeArb({ ...o.shape, minDims: 1 }), dtypeArb(o, ['int32']))
@@ -366,14 +388,21 @@ export function scatterAddCaseArb(o: CaseOptions): fc.Arbitrary<KernelCase> {
 
 /** A convolution's geometry: NCHW input, filter, stride, asymmetric padding, dilation, groups (depthwise too). */
 export interface ConvGeometry {
+  /** The input, [N, C, H, W]. */
   inShape: [number, number, number, number];
+  /** The filter, [K, C / groups, kh, kw]. */
   filterShape: [number, number, number, number];
+  /** [height, width] strides. */
   stride: [number, number];
+  /** [top, bottom, left, right] padding. */
   padding: [number, number, number, number];
+  /** [height, width] dilations. */
   dilation: [number, number];
+  /** Channel groups (C for depthwise). */
   groups: number;
 }
 
+/** Convolution geometries with at least one output position and spatial sizes up to about `maxSpatial`: grouped and depthwise, strided, dilated, asymmetrically padded. */
 export function convGeometryArb(maxSpatial = 7): fc.Arbitrary<ConvGeometry> {
   const small = (max: number, min = 1) => fc.integer({ min, max });
   const channels = fc.oneof(
@@ -427,6 +456,7 @@ function windowsArb(size: number): fc.Arbitrary<number[][]> {
   return fc.array(fc.subarray(positions, { minLength: 1 }), { minLength: 1, maxLength: 3 });
 }
 
+/** PoolArgMax over generated windows (non-empty subsets of rows and of columns), ties and specials included. */
 export function poolArgMaxCaseArb(o: CaseOptions): fc.Arbitrary<KernelCase> {
   return fc
     .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), dtypeArb(o))
