@@ -63,7 +63,7 @@ const clamp = (r: number) => Math.max(-1, Math.min(1, r));
 export class CorrelationAccumulator {
   /** Observations added so far (per variable). */
   count = 0;
-  private readonly shift: Float64Array;
+  private readonly shiftValues: Float64Array;
   private readonly sums: Float64Array;
   private readonly squares: Float64Array;
   /** Upper triangle (i <= j) of Σ dx_i dx_j, row-major in a full matrix for simplicity. */
@@ -75,7 +75,7 @@ export class CorrelationAccumulator {
     readonly variables: number,
   ) {
     if (!Number.isInteger(variables) || variables < 1) throw new RangeError(`CorrelationAccumulator: variables must be a positive integer, got ${variables}`);
-    this.shift = new Float64Array(variables);
+    this.shiftValues = new Float64Array(variables);
     this.sums = new Float64Array(variables);
     this.squares = new Float64Array(variables);
     this.products = new Float64Array(variables * variables);
@@ -93,13 +93,13 @@ export class CorrelationAccumulator {
       for (let i = 0; i < V; i++) {
         let s = 0;
         for (let k = 0; k < length; k++) s += block[offset + i * length + k]!;
-        this.shift[i] = s / length;
+        this.shiftValues[i] = s / length;
       }
     }
     if (this.scratch.length < V * length) this.scratch = new Float64Array(V * length);
     const d = this.scratch;
     for (let i = 0; i < V; i++) {
-      const sh = this.shift[i]!;
+      const sh = this.shiftValues[i]!;
       let s = 0;
       let q = 0;
       for (let k = 0; k < length; k++) {
@@ -126,9 +126,48 @@ export class CorrelationAccumulator {
     return this;
   }
 
+  /** The shift the sums are taken about (each variable's mean in the first block; zeros before it). */
+  get shift(): Float64Array {
+    return this.shiftValues;
+  }
+
+  /**
+   * Sets the shift before the first observation (for {@link addMoments}, whose caller computes
+   * the sums about it).
+   * @throws Error once observations have been added.
+   */
+  setShift(shift: ArrayLike<number>): this {
+    if (this.count > 0) throw new Error('CorrelationAccumulator.setShift: observations were already added about the current shift');
+    if (shift.length !== this.variables) throw new RangeError(`CorrelationAccumulator.setShift: expected ${this.variables} values, got ${shift.length}`);
+    this.shiftValues.set(shift);
+    return this;
+  }
+
+  /**
+   * Adds `count` observations given by their moments about {@link shift}: `sums[i] = Σ (x_i -
+   * shift_i)` and `products[i * variables + j] = Σ (x_i - shift_i)(x_j - shift_j)` (a full,
+   * symmetric matrix; only i <= j is read). This is how a caller with a fast matrix product (a
+   * GEMM over a whole batch) feeds the accumulator; {@link add} computes the same moments itself.
+   */
+  addMoments(count: number, sums: ArrayLike<number>, products: ArrayLike<number>): this {
+    const V = this.variables;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`CorrelationAccumulator.addMoments: count must be a positive integer, got ${count}`);
+    if (sums.length !== V || products.length !== V * V) throw new RangeError(`CorrelationAccumulator.addMoments: expected ${V} sums and ${V * V} products, got ${sums.length} and ${products.length}`);
+    for (let i = 0; i < V; i++) {
+      const sh = this.shiftValues[i]!;
+      const s = sums[i]!;
+      this.sums[i]! += s;
+      // Σ x² = Σ (d + shift)² = Σ d² + 2 shift Σ d + n shift².
+      this.squares[i]! += products[i * V + i]! + 2 * sh * s + count * sh * sh;
+      for (let j = i; j < V; j++) this.products[i * V + j]! += products[i * V + j]!;
+    }
+    this.count += count;
+    return this;
+  }
+
   /** Each variable's mean so far. */
   means(): Float64Array {
-    return Float64Array.from(this.shift, (sh, i) => sh + this.sums[i]! / this.count);
+    return Float64Array.from(this.shiftValues, (sh, i) => sh + this.sums[i]! / this.count);
   }
 
   /** Each variable's population variance so far. */

@@ -78,7 +78,7 @@ export interface HistogramGridSpec {
 export function renderHistogramGrid(spec: HistogramGridSpec): string {
   const cellW = 210;
   const cellH = 120;
-  const padL = 110;
+  const padL = 150;
   const padT = spec.subtitle ? 78 : 60;
   const gapX = 26;
   const gapY = 58;
@@ -91,7 +91,7 @@ export function renderHistogramGrid(spec: HistogramGridSpec): string {
   spec.columns.forEach((c, j) => body.push(text(padL + j * (cellW + gapX) + cellW / 2, padT - 14, c, 'text-anchor="middle" font-weight="600"')));
   spec.rows.forEach((row, i) => {
     const y0 = padT + i * (cellH + gapY);
-    body.push(text(padL - 12, y0 + cellH / 2, row.label, 'text-anchor="end" font-weight="600"'));
+    body.push(text(12, y0 + cellH / 2 + 4, row.label, 'font-weight="600"'));
     const fractions = row.cells.map((c) => {
       if (!c) return null;
       const total = c.histogram.counts.reduce((a, b) => a + b, 0);
@@ -193,7 +193,8 @@ export function renderErrorBarChart(spec: ErrorBarChartSpec): string {
   const padT = spec.subtitle ? 84 : 66;
   const gap = 90;
   const legendH = 18 * Math.max(...spec.panels.map((p) => p.series.length), 1);
-  const width = padL + spec.panels.length * (panelW + gap) - gap + 24;
+  // Wide enough for the subtitle too (about 6.3 px per character at 12 px).
+  const width = Math.max(padL + spec.panels.length * (panelW + gap) - gap + 24, 24 + 6.3 * (spec.subtitle?.length ?? 0));
   const height = padT + panelH + 48 + legendH + 8;
   const body: string[] = [text(12, 24, spec.title, 'font-size="16" font-weight="600"')];
   if (spec.subtitle) body.push(text(12, 44, spec.subtitle, 'fill="#555"'));
@@ -212,7 +213,7 @@ export function renderErrorBarChart(spec: ErrorBarChartSpec): string {
     const tx = (v: number) => (panel.xLog ? Math.log10(v) : v);
     if (!(xb > xa)) [xa, xb] = panel.xLog ? [xa / 2, xb * 2] : [xa - 1, xb + 1];
     const [la, lb] = [tx(xa), tx(xb)];
-    const xpad = (lb - la) * 0.1;
+    const xpad = (lb - la) * 0.15;
     const sx = (v: number) => x0 + ((tx(v) - (la - xpad)) / (lb - la + 2 * xpad)) * panelW;
     const sy = (v: number) => y0 + panelH - ((v - ya) / (yb - ya)) * panelH;
     body.push(text(x0 + panelW / 2, y0 - 12, panel.title, 'text-anchor="middle" font-weight="600"'));
@@ -241,7 +242,8 @@ export function renderErrorBarChart(spec: ErrorBarChartSpec): string {
           body.push(`<path d="M${n(cx)},${n(t)} L${n(cx)},${n(b)} M${n(cx - 5)},${n(t)} L${n(cx + 5)},${n(t)} M${n(cx - 5)},${n(b)} L${n(cx + 5)},${n(b)}" stroke="${color}" stroke-width="1.3" fill="none"/>`);
         }
         body.push(`<circle cx="${n(cx)}" cy="${n(cy)}" r="4" fill="${color}"/>`);
-        if (p.label) body.push(text(cx + 8, cy - 6, p.label, `font-size="10.5" fill="${color}"`));
+        // Labels go right of the point, or left of it near the panel's right edge.
+        if (p.label) body.push(text(cx > x0 + panelW * 0.8 ? cx - 8 : cx + 8, cy - 6, p.label, `font-size="10.5" fill="${color}"${cx > x0 + panelW * 0.8 ? ' text-anchor="end"' : ''}`));
       }
       const ly = y0 + panelH + 52 + si * 18;
       body.push(`<circle cx="${n(x0 + 8)}" cy="${n(ly - 4)}" r="4" fill="${color}"/>`);

@@ -3,8 +3,8 @@
  * positions together, as the paper does), and kernels [K, ...] (each kernel flattened into one
  * vector, kernels correlated with each other).
  */
-import type { Tensor } from '@dynconv/core';
-import { CorrelationAccumulator } from './correlation.js';
+import { noGrad, type Tensor, tensor } from '@dynconv/core';
+import { CONSTANT_TOLERANCE, CorrelationAccumulator } from './correlation.js';
 
 /** A tensor's values in logical (row-major) order. */
 function values(t: Tensor): ArrayLike<number> {
@@ -15,15 +15,22 @@ function values(t: Tensor): ArrayLike<number> {
  * Adds feature maps [N, C, H, W] to an accumulator of C variables: each channel's map,
  * flattened, is H*W observations per image, and images add more observations (so r pools
  * images and positions). Returns the accumulator (a new one when none is given).
+ *
+ * The moments come from one matrix product per call, `D Dᵀ` with D the maps viewed as
+ * [C, N*H*W] minus the accumulator's shift, in the maps' dtype (float32 maps: float32 products
+ * over N*H*W terms, about 1e-6 relative, then summed in float64 across calls).
  */
 export function accumulateFeatureMaps(maps: Tensor, acc?: CorrelationAccumulator): CorrelationAccumulator {
   if (maps.ndim !== 4) throw new RangeError(`accumulateFeatureMaps: expects feature maps [N, C, H, W], got [${maps.shape.join(', ')}]`);
   const [N, C, H, W] = maps.shape as [number, number, number, number];
   const a = acc ?? new CorrelationAccumulator(C);
   if (a.variables !== C) throw new RangeError(`accumulateFeatureMaps: the accumulator has ${a.variables} variables, the maps ${C} channels`);
-  const data = values(maps);
-  for (let n = 0; n < N; n++) a.add(data, H * W, n * C * H * W);
-  return a;
+  return noGrad(() => {
+    const x = maps.permute([1, 0, 2, 3]).reshape([C, N * H * W]);
+    if (a.count === 0) a.setShift(x.mean(1).dataSync());
+    const d = x.sub(tensor(Float64Array.from(a.shift), { dtype: maps.dtype }).reshape([C, 1]));
+    return a.addMoments(N * H * W, d.sum(1).dataSync(), d.matmul(d.transpose(0, 1)).dataSync());
+  });
 }
 
 /** Every pair's r among the channels of feature maps [N, C, H, W], and how many channels were constant. */
@@ -46,25 +53,34 @@ export function kernelCorrelations(weight: Tensor): { values: Float64Array; cons
 /**
  * Per-image kernels [N, K, ...] (a dynamic layer's mixed kernels): the pairs' r within each
  * image, pooled over the first `maxImages` images (all by default), and the number of constant
- * kernels summed over those images.
+ * kernels summed over those images. One batched matrix product gives every image's Gram matrix
+ * of its centred kernels.
  */
 export function perImageKernelCorrelations(kernels: Tensor, maxImages = Infinity): { values: Float64Array; constant: number } {
   if (kernels.ndim < 3) throw new RangeError(`perImageKernelCorrelations: expects per-image kernels [N, K, ...], got [${kernels.shape.join(', ')}]`);
-  const [N, K] = kernels.shape as [number, number];
-  const length = kernels.numel() / (N * K);
-  const data = values(kernels);
-  const parts: Float64Array[] = [];
+  const [N0, K] = kernels.shape as [number, number];
+  const N = Math.min(N0, maxImages);
+  const length = kernels.numel() / (N0 * K);
+  if (length < 2) throw new RangeError(`perImageKernelCorrelations: a kernel needs at least two weights to correlate, got shape [${kernels.shape.join(', ')}]`);
+  const { gram, squares } = noGrad(() => {
+    const x = kernels.narrow(0, 0, N).reshape([N, K, length]);
+    const d = x.sub(x.mean(2, true));
+    return { gram: d.matmul(d.transpose(1, 2)).dataSync(), squares: x.mul(x).sum(2).dataSync() };
+  });
+  const out: number[] = [];
   let constant = 0;
-  for (let n = 0; n < Math.min(N, maxImages); n++) {
-    const p = new CorrelationAccumulator(K).add(data, length, n * K * length).pairs();
-    parts.push(p.values);
-    constant += p.constant;
+  const tol2 = CONSTANT_TOLERANCE * CONSTANT_TOLERANCE;
+  for (let n = 0; n < N; n++) {
+    const o = n * K * K;
+    const isConstant = Array.from({ length: K }, (_, i) => gram[o + i * K + i]! <= tol2 * squares[n * K + i]!);
+    constant += isConstant.filter(Boolean).length;
+    for (let i = 0; i < K; i++) {
+      if (isConstant[i]) continue;
+      for (let j = i + 1; j < K; j++) {
+        if (isConstant[j]) continue;
+        out.push(Math.max(-1, Math.min(1, gram[o + i * K + j]! / Math.sqrt(gram[o + i * K + i]! * gram[o + j * K + j]!))));
+      }
+    }
   }
-  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return { values: out, constant };
+  return { values: Float64Array.from(out), constant };
 }
