@@ -34,7 +34,8 @@ const packages: PackageInfo[] = readdirSync(join(root, 'packages'), { withFileTy
   .filter((d) => d.isDirectory() && existsSync(join(root, 'packages', d.name, 'package.json')))
   .map((d) => {
     const pkg = JSON.parse(readFileSync(join(root, 'packages', d.name, 'package.json'), 'utf8')) as { name: string; exports?: Record<string, unknown> };
-    const entries = Object.keys(pkg.exports ?? { '.': null }).map((k) => (k === '.' ? pkg.name : `${pkg.name}/${k.replace(/^\.\//, '')}`));
+    // Code entries only: './package.json' is exported for tools that read the manifest, and has no module.
+    const entries = Object.keys(pkg.exports ?? { '.': null }).filter((k) => !k.endsWith('.json')).map((k) => (k === '.' ? pkg.name : `${pkg.name}/${k.replace(/^\.\//, '')}`));
     return { dir: d.name, name: pkg.name, entries, readme: readFileSync(join(root, 'packages', d.name, 'README.md'), 'utf8') };
   });
 
