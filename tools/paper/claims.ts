@@ -1,7 +1,8 @@
 /**
- * Every claim of the DyNet paper (as /work/shared/paper-notes.md restates them), next to what
- * `pnpm paper` measured and a verdict decided by a rule fixed in advance (each claim states its
- * rule, and the rule is applied to the numbers; nothing here is typed in from a run).
+ * Every claim of the DyNet paper (Zhang et al. 2020, arXiv 2004.10694, as the project's paper
+ * notes restate them), next to what `pnpm paper` measured and a verdict decided by a rule fixed
+ * in advance (each claim states its rule, and the rule is applied to the numbers; nothing here
+ * is typed in from a run; only the paper's own numbers are).
  */
 import { type CorrelationSummary, welchTTest, type WelchResult } from '@dynconv/analysis';
 import { DATASET_INFO } from '../train/data.js';

@@ -96,7 +96,7 @@ export function renderReport(r: PaperResults, imgDir: string): string {
   L.push(
     `Every number below comes from runs made by \`${commands(b).paper}\` (${r.budgets.map((x) => `${x.name} budget`).join(' and ')}), on ${r.machine.cores} cores of ${r.machine.cpu}, Node ${r.machine.node}, ` +
       `started ${r.timing.startedAt}. This invocation took ${formatDuration(r.timing.seconds)} (${r.timing.runsTrained} runs trained, ${r.timing.runsReused} reused from earlier invocations); ` +
-      `the runs' own training and evaluation time adds up to ${formatDuration(r.timing.trainingSeconds)}. The paper's numbers come from /work/shared/paper-notes.md (DyNet, Zhang et al. 2020, arXiv 2004.10694).`,
+      `the runs' own training and evaluation time adds up to ${formatDuration(r.timing.trainingSeconds)}. The paper's numbers are its own (DyNet: Dynamic Convolution for Accelerating Convolutional Neural Networks, Zhang, Zhang, Wang, Zhong 2020, arXiv 2004.10694).`,
     '',
   );
   L.push('The nets are the small ones of [docs/results.md](results.md) (tools/models/dy-cnn.ts): a static stem, two stages of two 3x3 convs, global pooling and a linear classifier. ' +
