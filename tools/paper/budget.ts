@@ -57,7 +57,7 @@ export const BUDGETS: Record<BudgetName, Budget> = {
   quick: { ...COMMON, name: 'quick', limit: 512, testLimit: 500, seeds: 2, ablationSeeds: 2, correlationImages: 200, kernelImages: 50, speedImages: 300, flops: false },
   /** `pnpm paper`: about 20 minutes on 2 cores. */
   default: { ...COMMON, name: 'default', limit: 6000, testLimit: 2000, seeds: 5, ablationSeeds: 3, correlationImages: 1000, kernelImages: 100, speedImages: 1000, flops: true },
-  /** `pnpm paper --full`: five times the training images, the whole test set (about 1.5 hours more). */
+  /** `pnpm paper --full`: five times the training images, the whole test set (about 1 h 15 min more). */
   full: { ...COMMON, name: 'full', limit: 30000, testLimit: undefined, seeds: 5, ablationSeeds: 3, correlationImages: 2000, kernelImages: 200, speedImages: 2000, flops: true },
 };
 

@@ -53,6 +53,14 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 const clamp = (r: number) => Math.max(-1, Math.min(1, r));
 
+/** Every pair's r among some variables, and how many variables were left out for being constant. */
+export interface CorrelationPairs {
+  /** r of each pair (i < j) of non-constant variables, row by row. */
+  values: Float64Array;
+  /** Variables whose r is undefined (constant), left out of {@link values}. */
+  constant: number;
+}
+
 /**
  * Accumulates what the correlation matrix of `variables` variables needs, block by block. A
  * block holds the same number of observations of every variable, variable-major: variable i's
@@ -208,7 +216,7 @@ export class CorrelationAccumulator {
   }
 
   /** Every pair's r ({@link pairCorrelations} of the {@link matrix}) and the number of constant variables. */
-  pairs(): { values: Float64Array; constant: number } {
+  pairs(): CorrelationPairs {
     return { values: pairCorrelations(this.matrix(), this.variables), constant: this.constantVariables().filter(Boolean).length };
   }
 }

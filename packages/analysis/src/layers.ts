@@ -10,7 +10,7 @@
 import { conv2d, noGrad, ones, type Tensor } from '@dynconv/core';
 import { Conv2d, DynamicConv2d, type DynamicPredictorKind, fuseKernels, type Module } from '@dynconv/nn';
 import { type CorrelationSummary, type CorrelationThresholds, type HistogramOptions, summarizeCorrelations } from './bins.js';
-import { CorrelationAccumulator } from './correlation.js';
+import { CorrelationAccumulator, type CorrelationPairs } from './correlation.js';
 import { accumulateFeatureMaps, kernelCorrelations, perImageKernelCorrelations } from './tensors.js';
 
 /** The layers {@link recordConvLayers} records. */
@@ -46,12 +46,20 @@ export function convLayers(model: NamedModules): [string, ConvLayer][] {
 
 type Forward = (x: Tensor, eta?: Tensor) => Tensor;
 
+/** {@link recordConvLayers}'s answer. */
+export interface RecordedRun<T> {
+  /** What the recorded function returned. */
+  result: T;
+  /** The conv layers' calls, in call order. */
+  records: ConvRecord[];
+}
+
 /**
  * Runs `run` (typically `() => model.forward(x)`) with every conv layer of `model` (or those
  * `include` accepts) recording its calls, and restores the layers afterwards, even if `run`
  * throws. Returns `run`'s result and the records in call order.
  */
-export function recordConvLayers<T>(model: NamedModules, run: () => T, include: (name: string, layer: ConvLayer) => boolean = () => true): { result: T; records: ConvRecord[] } {
+export function recordConvLayers<T>(model: NamedModules, run: () => T, include: (name: string, layer: ConvLayer) => boolean = () => true): RecordedRun<T> {
   const records: ConvRecord[] = [];
   const restore: (() => void)[] = [];
   try {
@@ -187,7 +195,7 @@ export class ModelCorrelation {
 
   /** The correlations of every analyzed layer, in the model's order. */
   result(): LayerCorrelation[] {
-    const summarize = (p: { values: Float64Array; constant: number }) => summarizeCorrelations(p.values, p.constant, { thresholds: this.opts.thresholds, histogram: this.opts.histogram });
+    const summarize = (p: CorrelationPairs) => summarizeCorrelations(p.values, p.constant, { thresholds: this.opts.thresholds, histogram: this.opts.histogram });
     const out: LayerCorrelation[] = [];
     for (const [name, s] of this.states) {
       if (!s.maps) throw new Error(`ModelCorrelation: layer ${name} was never called (add a batch first, or is the layer unused?)`);

@@ -58,6 +58,14 @@ export interface HistogramCell {
   note?: string;
 }
 
+/** One row of a {@link HistogramGridSpec}. */
+export interface HistogramGridRow {
+  /** Text left of the row. */
+  label: string;
+  /** One cell per column (null leaves the cell empty). */
+  cells: (HistogramCell | null)[];
+}
+
 /** A grid of histograms: one row per layer, one column per model, say. */
 export interface HistogramGridSpec {
   /** The figure's title. */
@@ -66,8 +74,8 @@ export interface HistogramGridSpec {
   subtitle?: string;
   /** Column headings. */
   columns: string[];
-  /** Rows: a label and one cell per column (null leaves the cell empty). */
-  rows: { label: string; cells: (HistogramCell | null)[] }[];
+  /** The rows, top to bottom. */
+  rows: HistogramGridRow[];
   /** The x axis label (default "r"). */
   xLabel?: string;
   /** Dashed guides at these |x| (default the S/M/W/N thresholds 0.3, 0.5, 0.7). */
@@ -275,6 +283,14 @@ export interface BinBarRow {
   fractions: BinCounts;
 }
 
+/** A labelled group of bars of a {@link BinBarSpec}. */
+export interface BinBarGroup {
+  /** The group's heading. */
+  label: string;
+  /** Its bars, top to bottom. */
+  rows: BinBarRow[];
+}
+
 /** Groups of stacked S/M/W/N bars (say, one group per layer, one bar per model). */
 export interface BinBarSpec {
   /** The figure's title. */
@@ -282,7 +298,7 @@ export interface BinBarSpec {
   /** A smaller line under it. */
   subtitle?: string;
   /** The groups, top to bottom. */
-  groups: { label: string; rows: BinBarRow[] }[];
+  groups: BinBarGroup[];
   /** Legend text of each bin (default "strong", "medium", ...). */
   binLabels?: Partial<Record<(typeof BIN_NAMES)[number], string>>;
 }

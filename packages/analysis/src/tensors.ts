@@ -4,7 +4,7 @@
  * vector, kernels correlated with each other).
  */
 import { noGrad, type Tensor, tensor } from '@dynconv/core';
-import { CONSTANT_TOLERANCE, CorrelationAccumulator } from './correlation.js';
+import { CONSTANT_TOLERANCE, CorrelationAccumulator, type CorrelationPairs } from './correlation.js';
 
 /** A tensor's values in logical (row-major) order. */
 function values(t: Tensor): ArrayLike<number> {
@@ -34,7 +34,7 @@ export function accumulateFeatureMaps(maps: Tensor, acc?: CorrelationAccumulator
 }
 
 /** Every pair's r among the channels of feature maps [N, C, H, W], and how many channels were constant. */
-export function featureMapCorrelations(maps: Tensor): { values: Float64Array; constant: number } {
+export function featureMapCorrelations(maps: Tensor): CorrelationPairs {
   return accumulateFeatureMaps(maps).pairs();
 }
 
@@ -42,7 +42,7 @@ export function featureMapCorrelations(maps: Tensor): { values: Float64Array; co
  * Every pair's r among K kernels: `weight` [K, ...] (a conv weight [K, C/groups, kh, kw]), each
  * kernel flattened into one vector of its C/groups*kh*kw weights.
  */
-export function kernelCorrelations(weight: Tensor): { values: Float64Array; constant: number } {
+export function kernelCorrelations(weight: Tensor): CorrelationPairs {
   if (weight.ndim < 2) throw new RangeError(`kernelCorrelations: expects kernels [K, ...], got [${weight.shape.join(', ')}]`);
   const K = weight.shape[0]!;
   const length = weight.numel() / K;
@@ -56,7 +56,7 @@ export function kernelCorrelations(weight: Tensor): { values: Float64Array; cons
  * kernels summed over those images. One batched matrix product gives every image's Gram matrix
  * of its centred kernels.
  */
-export function perImageKernelCorrelations(kernels: Tensor, maxImages = Infinity): { values: Float64Array; constant: number } {
+export function perImageKernelCorrelations(kernels: Tensor, maxImages = Infinity): CorrelationPairs {
   if (kernels.ndim < 3) throw new RangeError(`perImageKernelCorrelations: expects per-image kernels [N, K, ...], got [${kernels.shape.join(', ')}]`);
   const [N0, K] = kernels.shape as [number, number];
   const N = Math.min(N0, maxImages);
