@@ -170,7 +170,7 @@ export function studentTCdf(t: number, df: number): number {
   if (df === Infinity) return normalCdf(t);
   if (t === Infinity) return 1;
   if (t === -Infinity) return 0;
-  const tail = 0.5 * regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
+  const tail = 0.5 * twoSided(t, df);
   return t >= 0 ? 1 - tail : tail;
 }
 
@@ -180,7 +180,17 @@ export function studentTTwoSidedP(t: number, df: number): number {
   if (Number.isNaN(t)) return NaN;
   if (!Number.isFinite(t)) return 0;
   if (df === Infinity) return 2 * normalCdf(-Math.abs(t));
-  return regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return twoSided(t, df);
+}
+
+/**
+ * I_{df/(df+t²)}(df/2, 1/2), or for small t its complement 1 - I_{t²/(df+t²)}(1/2, df/2): there
+ * df/(df+t²) rounds to 1 in float64 (t = 1e-10) and would lose the whole tail.
+ */
+function twoSided(t: number, df: number): number {
+  const t2 = t * t;
+  const x = df / (df + t2);
+  return x < 0.5 ? regularizedIncompleteBeta(x, df / 2, 0.5) : 1 - regularizedIncompleteBeta(t2 / (df + t2), 0.5, df / 2);
 }
 
 /** The t value with P(T <= t) = p (bisection on {@link studentTCdf}, to about 1e-12). */
