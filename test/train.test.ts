@@ -113,7 +113,7 @@ describe('tools/train.ts', () => {
   it('rejects bad flags with a clear message and the usage (exit code 2)', async () => {
     const cases: [string[], RegExp][] = [
       [['--epochs', 'two'], /--epochs must be an integer >= 1, got "two"/],
-      [['--model', 'huge'], /--model must be one of dynamic, static, static-wide, got "huge"/],
+      [['--model', 'huge'], /--model must be one of dynamic, static, static-wide, fixed, got "huge"/],
       [['--backend', 'tpu'], /--backend: unknown backend "tpu" \(available: cpu, gpu\)/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--resume', 'x.safetensors', '--lr', '1'], /cannot be combined with --lr/],

@@ -124,14 +124,14 @@ async function main(): Promise<number> {
   if (last === undefined) console.log('  (the checkpoint was saved before the end of the first epoch)');
 
   const dynamic = config.kind === 'dynamic';
-  if (!dynamic && opts.fusion !== 'kernel') console.log(`  --fusion ${opts.fusion}: a ${config.kind} net has no dynamic layers; evaluating it once`);
+  if (!dynamic && opts.fusion !== 'kernel') console.log(`  --fusion ${opts.fusion}: a ${config.kind} net has no ${config.kind === 'fixed' ? 'predicted coefficients (its summed kernels are one conv each)' : 'dynamic layers'}; evaluating it once`);
   const paths: ('kernel' | 'output')[] = !dynamic ? ['kernel'] : opts.fusion === 'both' ? ['kernel', 'output'] : [opts.fusion];
   const results = new Map<string, Evaluation>();
   for (const path of paths) {
     model.setFusion(path);
     const r = (await evaluateModel(model, loader, config.numClasses))!;
     results.set(path, r);
-    const label = dynamic ? `${path} fusion` : 'static';
+    const label = dynamic ? `${path} fusion` : config.kind === 'fixed' ? 'fixed coefficients' : 'static';
     console.log(`\n${label}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${Math.round(r.accuracy * r.images)}/${r.images}), loss ${r.loss.toFixed(4)}, ${r.seconds.toFixed(1)} s (${Math.round(r.images / r.seconds)} img/s)`);
   }
   const first = results.get(paths[0]!)!;

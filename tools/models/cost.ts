@@ -3,10 +3,12 @@
  * compares FLOPs: convolutions, the dynamic layers' kernel mixing and coefficient predictors
  * (global pooling + FC), and the classifier. BatchNorm (foldable into the conv at inference),
  * ReLU and biases are not counted. Dynamic layers are costed on their inference path (kernel
- * fusion) with {@link dynamicConvCost}.
+ * fusion) with {@link dynamicConvCost}. The `fixed` net's convs are costed as plain convs: their
+ * summed kernels do not depend on the image, so (like BatchNorm) they fold into one kernel each
+ * once training is done.
  */
 import { type Conv2d, dynamicConvCost, predictorCost } from '@dynconv/nn';
-import { DynamicBlock, type DyCnn, type StaticBlock } from './dy-cnn.js';
+import { type Block, DynamicBlock, type DyCnn, FixedBlock } from './dy-cnn.js';
 
 /** One row of {@link inferenceCost}'s breakdown. */
 export interface LayerCost {
@@ -43,8 +45,15 @@ export function inferenceCost(model: DyCnn, height = 28, width = 28): InferenceC
   layers.push({ name: 'stem.conv', macs: stem.macs });
   size = stem.size;
   channels = model.stem.conv.outChannels;
-  for (const [name, block] of [['stage1', model.stage1], ['stage2', model.stage2]] as [string, StaticBlock | DynamicBlock][]) {
-    if (block instanceof DynamicBlock) {
+  for (const [name, block] of [['stage1', model.stage1], ['stage2', model.stage2]] as [string, Block][]) {
+    if (block instanceof FixedBlock) {
+      for (const [convName, conv] of [['conv1', block.conv1], ['conv2', block.conv2]] as const) {
+        const cost = dynamicConvCost(conv, [1, channels, ...size]);
+        layers.push({ name: `${name}.${convName} (summed kernels, folded)`, macs: cost.kernel.conv });
+        size = [cost.outputShape[2], cost.outputShape[3]];
+        channels = conv.outChannels;
+      }
+    } else if (block instanceof DynamicBlock) {
       layers.push({ name: `${name}.predictor`, macs: predictorCost(block.predictor, [1, channels, ...size]) });
       for (const [convName, conv] of [['conv1', block.conv1], ['conv2', block.conv2]] as const) {
         const cost = dynamicConvCost(conv, [1, channels, ...size]);

@@ -16,7 +16,10 @@
  * CoefficientPredictor per block, fed by the block input (as in the paper's Dy-mobile). The
  * `static` net has the same channels with plain Conv2d layers, so it has the inference FLOPs of
  * the Dy-net minus the predictor and the kernel mixing; `static-wide` has `groupSize` times the
- * block channels, as many kernels as the Dy-net's weight banks hold.
+ * block channels, as many kernels as the Dy-net's weight banks hold. `fixed` is the paper's "Fix"
+ * ablation: the dynamic net's convs and kernel banks without the predictors, every coefficient
+ * fixed at 1 (DynamicConv2d's `predictor: 'fixed'`), so each channel convolves with the sum of its
+ * g kernels, the same for every image.
  */
 import type { Generator, Tensor } from '@dynconv/core';
 import {
@@ -24,10 +27,10 @@ import {
 } from '@dynconv/nn';
 
 /** Which of the three nets. */
-export type ModelKind = 'dynamic' | 'static' | 'static-wide';
+export type ModelKind = 'dynamic' | 'static' | 'static-wide' | 'fixed';
 
 /** The model kinds, as the command-line tools accept them. */
-export const MODEL_KINDS: readonly ModelKind[] = ['dynamic', 'static', 'static-wide'];
+export const MODEL_KINDS: readonly ModelKind[] = ['dynamic', 'static', 'static-wide', 'fixed'];
 
 /** Everything needed to rebuild a net (saved in checkpoints, so evaluation can rebuild it). */
 export interface DyCnnConfig {
@@ -129,11 +132,44 @@ export class DynamicBlock extends Module {
   }
 }
 
+/**
+ * The "Fix" block: the dynamic block's two convs and kernel banks, no predictor, every
+ * coefficient 1 (the paper's ablation of the dynamics: same channels, same kernels).
+ */
+export class FixedBlock extends Module {
+  readonly conv1: DynamicConv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: DynamicConv2d;
+  readonly bn2: BatchNorm2d;
+
+  constructor(inC: number, outC: number, stride: number, groupSize: number, opts: BuildOptions) {
+    super();
+    const conv = { padding: 1, bias: false, groupSize, predictor: 'fixed' as const, fusion: opts.fusion, generator: opts.generator };
+    this.conv1 = this.module('conv1', new DynamicConv2d(inC, outC, 3, { ...conv, stride }));
+    this.bn1 = this.module('bn1', new BatchNorm2d(outC));
+    this.conv2 = this.module('conv2', new DynamicConv2d(outC, outC, 3, conv));
+    this.bn2 = this.module('bn2', new BatchNorm2d(outC));
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.bn1.forward(this.conv1.forward(x)).relu();
+    return this.bn2.forward(this.conv2.forward(h)).relu();
+  }
+
+  /** The fixed-coefficient convs, in order. */
+  dynamicConvs(): DynamicConv2d[] {
+    return [this.conv1, this.conv2];
+  }
+}
+
+/** A stage of the net: static, dynamic or fixed-coefficient. */
+export type Block = StaticBlock | DynamicBlock | FixedBlock;
+
 /** The whole net; `config` is kept so a checkpoint can rebuild it. */
 export class DyCnn extends Module {
   readonly stem: ConvBnRelu;
-  readonly stage1: StaticBlock | DynamicBlock;
-  readonly stage2: StaticBlock | DynamicBlock;
+  readonly stage1: Block;
+  readonly stage2: Block;
   readonly head: Sequential;
 
   constructor(readonly config: DyCnnConfig, opts: BuildOptions = {}) {
@@ -142,7 +178,8 @@ export class DyCnn extends Module {
     if (!MODEL_KINDS.includes(kind)) throw new Error(`DyCnn: unknown model kind ${JSON.stringify(kind)} (expected ${MODEL_KINDS.join(', ')})`);
     // static-wide: as many kernels per block conv as the dynamic net's weight banks.
     const [w1, w2] = kind === 'static-wide' ? [widths[0] * groupSize, widths[1] * groupSize] : widths;
-    const block = (i: number, o: number, s: number) => (kind === 'dynamic' ? new DynamicBlock(i, o, s, groupSize, hidden, opts) : new StaticBlock(i, o, s, opts));
+    const block = (i: number, o: number, s: number): Block =>
+      kind === 'dynamic' ? new DynamicBlock(i, o, s, groupSize, hidden, opts) : kind === 'fixed' ? new FixedBlock(i, o, s, groupSize, opts) : new StaticBlock(i, o, s, opts);
     this.stem = this.module('stem', new ConvBnRelu(inChannels, stem, stemStride, opts));
     this.stage1 = this.module('stage1', block(stem, w1, strides[0]));
     this.stage2 = this.module('stage2', block(w1, w2, strides[1]));
@@ -154,9 +191,9 @@ export class DyCnn extends Module {
     return this.head.forward(this.stage2.forward(this.stage1.forward(this.stem.forward(x))));
   }
 
-  /** Every DynamicConv2d of the net (none in the static nets). */
+  /** Every DynamicConv2d of the net (none in the static nets; the fixed-coefficient ones of `fixed`). */
   dynamicConvs(): DynamicConv2d[] {
-    return [this.stage1, this.stage2].flatMap((b) => (b instanceof DynamicBlock ? b.dynamicConvs() : []));
+    return [this.stage1, this.stage2].flatMap((b) => (b instanceof StaticBlock ? [] : b.dynamicConvs()));
   }
 
   /** Sets the fusion path of every dynamic conv (undefined: the paper's choice by mode). */

@@ -46,7 +46,7 @@ export interface TrainArgs {
    * always uses kernel fusion, the paper's inference path.
    */
   trainFusion: 'kernel' | 'output';
-  /** The paper's g for the dynamic net (and the widening of static-wide). */
+  /** The paper's g for the dynamic and fixed nets (and the widening of static-wide). */
   groupSize: number;
   /** Channels of the two stages. */
   widths: [number, number];
@@ -103,8 +103,10 @@ after every epoch. Writes OUT/metrics.jsonl, OUT/checkpoint.safetensors and OUT/
 Ctrl-C saves a checkpoint at the current step; --resume continues exactly from it.
 
   --dataset mnist|fashion             data set (default ${DEFAULTS.dataset})
-  --model dynamic|static|static-wide  the Dy-CNN, the static net with the same channels, or the
-                                      static net with group-size times the channels (default ${DEFAULTS.model})
+  --model dynamic|static|static-wide|fixed
+                                      the Dy-CNN, the static net with the same channels, the static
+                                      net with group-size times the channels, or the Dy-CNN without
+                                      predictors, coefficients fixed at 1 (the paper's "Fix"; default ${DEFAULTS.model})
   --epochs N                          passes over the training set (default ${DEFAULTS.epochs})
   --batch-size N                      images per step (default ${DEFAULTS.batchSize})
   --optimizer sgd|adam|adamw          (default ${DEFAULTS.optimizer}; sgd uses Nesterov momentum)

@@ -73,6 +73,20 @@ export function modelConfig(args: Pick<TrainArgs, 'model' | 'stem' | 'widths' | 
   return { ...DEFAULT_CONFIG, kind: args.model, stem: args.stem, widths: [...args.widths], groupSize: args.groupSize };
 }
 
+/** A net's name in titles: `Dy-CNN (g = 4)`, `static CNN`, `static CNN, 4x wide`, `Fix-CNN (g = 4)`. */
+export function modelTitle(config: Pick<DyCnnConfig, 'kind' | 'groupSize'>): string {
+  switch (config.kind) {
+    case 'dynamic':
+      return `Dy-CNN (g = ${config.groupSize})`;
+    case 'static':
+      return 'static CNN';
+    case 'static-wide':
+      return `static CNN, ${config.groupSize}x wide`;
+    case 'fixed':
+      return `Fix-CNN (g = ${config.groupSize}, coefficients fixed at 1)`;
+  }
+}
+
 /** Where a run writes when --out is not given. */
 export function defaultOutDir(args: Pick<TrainArgs, 'dataset' | 'model'>): string {
   return join('runs', `${args.dataset}-${args.model}`);
@@ -136,7 +150,7 @@ export async function runTraining(cliArgs: TrainArgs, sink: ProgressSink, contro
     curves: join(outDir, OUTPUT_FILES.curves),
   };
   const cost = inferenceCost(model);
-  const title = `${info.title}: ${args.model === 'dynamic' ? `Dy-CNN (g = ${config.groupSize})` : args.model === 'static' ? 'static CNN' : `static CNN, ${config.groupSize}x wide`}`;
+  const title = `${info.title}: ${modelTitle(config)}`;
   const subtitle = `${model.numParameters().toLocaleString('en-US')} parameters, ${(cost.total / 1e6).toFixed(2)} MMAC per image; ${args.optimizer}, lr ${args.lr}, ${args.schedule} schedule, batch ${args.batchSize}, ${trainSet.length} training images, seed ${args.seed}`;
   const save = () =>
     saveCheckpoint(paths.checkpoint, {

@@ -446,3 +446,53 @@ describe('DynamicConv2d: keys, printing, initialisation and errors', () => {
     expect(() => outputFusionConv2d(x, randn([7, 4, 3, 3]), rand([2, 7]), 2)).toThrow(/groupSize 2 must be a positive integer dividing the 7 kernels/);
   });
 });
+
+// ---- fixed coefficients (the paper's "Fix" ablation) ----------------------------------------------
+
+describe("DynamicConv2d with predictor: 'fixed'", () => {
+  it('is the convolution with each channel\'s g kernels summed: equal to eta = 1 on both fusion paths, and to a Conv2d holding the sums', () => {
+    fc.assert(
+      fc.property(configArb, (c0) => {
+        const c = { ...c0, predictor: 'external' as const, hidden: undefined };
+        const g = new Generator(c.seed);
+        const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+        const layer = new DynamicConv2d(c.cin, c.cout, c.kernel, { ...opts, bias: c.bias, groupSize: c.groupSize, predictor: 'fixed', dtype: 'float64', generator: g });
+        expect(layer.predictor).toBeNull();
+        expect(Object.keys(layer.stateDict())).toEqual(c.bias ? ['weight', 'bias'] : ['weight']);
+        const x = randn([c.N, c.cin, c.H, c.W], { dtype: 'float64', generator: new Generator(c.seed + 1) });
+        const y = layer.forward(x);
+        expect(layer.lastPath).toBe('kernel');
+        const conv = new Conv2d(c.cin, c.cout, c.kernel, { ...opts, bias: c.bias, dtype: 'float64' });
+        conv.loadStateDict({ weight: layer.summedWeight(), ...(c.bias ? { bias: layer.bias! } : {}) });
+        expectClose(f64(y), f64(conv.forward(x)), { rtol: 0, atol: 0 });
+        const one = ones([c.N, layer.numCoefficients], { dtype: 'float64' });
+        for (const variant of VARIANTS) {
+          use(layer, variant);
+          expectClose(f64(layer.forward(x, one)), f64(y), { rtol: 1e-12, atol: 1e-12 });
+        }
+        // The sums by hand: kernel o is weight[o*g] + ... + weight[o*g + g - 1].
+        const w = f64(layer.weight);
+        const size = w.length / (c.cout * c.groupSize);
+        const want = new Float64Array(c.cout * size);
+        for (let o = 0; o < c.cout; o++) for (let i = 0; i < c.groupSize; i++) for (let k = 0; k < size; k++) want[o * size + k]! += w[(o * c.groupSize + i) * size + k]!;
+        expectClose(f64(layer.summedWeight()), want, { rtol: 1e-15, atol: 0 });
+      }),
+      runs(1),
+    );
+  });
+
+  it('trains every kernel of the bank (each gets the gradient of the summed kernel) and has no predictor to cost', () => {
+    const layer = new DynamicConv2d(3, 2, 3, { padding: 1, groupSize: 3, predictor: 'fixed', dtype: 'float64', generator: new Generator(1) });
+    const x = randn([2, 3, 5, 5], { dtype: 'float64', generator: new Generator(2) });
+    const [gw] = grad(layer.forward(x).square().sum(), [layer.weight]);
+    const rows = f64(gw!);
+    const size = 3 * 9;
+    for (let o = 0; o < 2; o++) for (let i = 1; i < 3; i++) expectClose(rows.slice((o * 3 + i) * size, (o * 3 + i + 1) * size), rows.slice(o * 3 * size, (o * 3 + 1) * size), { rtol: 0, atol: 0 });
+    checkGradients((w) => conv2d(x, w.reshape([2, 3, 3, 3, 3]).sum(1), layer.bias, { padding: 1 }), [layer.weight.detach().requiresGrad_()]);
+    const cost = dynamicConvCost(layer, [4, 3, 5, 5]);
+    expect(cost.kernel).toEqual({ conv: 4 * 2 * 25 * 27, fusion: 2 * 3 * 27, predictor: 0, total: 4 * 2 * 25 * 27 + 2 * 3 * 27 });
+    expect(layer.toString()).toBe('DynamicConv2d(3, 2, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), group_size=3, fusion=paper, predictor=fixed)');
+    expect(() => new DynamicConv2d(3, 2, 3, { predictor: 'fixed', hidden: 2 })).toThrow(/hidden \(2\) configures the layer's own predictor, but predictor is 'fixed'/);
+    expect(() => new DynamicConv2d(3, 2, 3, { predictor: 'none' as never })).toThrow(/predictor must be 'own', 'external' or 'fixed'/);
+  });
+});

@@ -51,6 +51,10 @@ export function predictorCost(predictor: CoefficientPredictor, inputShape: reado
  *
  * The bias (identical on both paths, additions only) is not counted. At N = 1 the kernel
  * path's convolution is exactly 1/g of the output path's.
+ *
+ * With fixed coefficients (`predictor: 'fixed'`) forward() sums each channel's g kernels once
+ * for the whole batch, so the kernel path's fusion is `outC * g * K` whatever N (and a deployed
+ * model would sum them once, after training, like folding a BatchNorm into its conv).
  */
 export function dynamicConvCost(layer: DynamicConv2d, inputShape: readonly number[]): DynamicConvCost {
   const outputShape = layer.outputShape(inputShape);
@@ -62,6 +66,6 @@ export function dynamicConvCost(layer: DynamicConv2d, inputShape: readonly numbe
   return {
     outputShape,
     output: path(N * outC * g * Ho * Wo * K, N * outC * g * Ho * Wo),
-    kernel: path(N * outC * Ho * Wo * K, N * outC * g * K),
+    kernel: path(N * outC * Ho * Wo * K, (layer.predictorKind === 'fixed' ? 1 : N) * outC * g * K),
   };
 }

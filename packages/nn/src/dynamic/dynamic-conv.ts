@@ -2,7 +2,7 @@
  * DyNet's dynamic convolution: a bank of `outChannels * groupSize` fixed kernels, mixed per
  * image by predicted coefficients into `outChannels` kernels.
  */
-import { computeConv2dInfo, type Conv2dOptions, enableGrad, grad, noGrad, onesLike, type Pair, type Tensor, zeros } from '@dynconv/core';
+import { computeConv2dInfo, conv2d, type Conv2dOptions, enableGrad, grad, noGrad, onesLike, type Pair, type Tensor, zeros } from '@dynconv/core';
 import { defaultLayerInit } from '../init.js';
 import { type LayerOptions, tuple } from '../layers/options.js';
 import { Module } from '../module.js';
@@ -12,6 +12,9 @@ import { CoefficientPredictor } from './predictor.js';
 
 /** `'output'` or `'kernel'` fusion always, or `'auto'`: whichever measures faster. */
 export type FusionMode = FusionPath | 'auto';
+
+/** Where a {@link DynamicConv2d}'s coefficients come from (see {@link DynamicConv2dOptions.predictor}). */
+export type DynamicPredictorKind = 'own' | 'external' | 'fixed';
 
 /** Options of {@link DynamicConv2d}. */
 export interface DynamicConv2dOptions extends LayerOptions {
@@ -35,8 +38,11 @@ export interface DynamicConv2dOptions extends LayerOptions {
   /**
    * `'own'` (default): the layer owns a {@link CoefficientPredictor} fed by its own input.
    * `'external'`: forward() must be given the coefficients (from a predictor shared by a block).
+   * `'fixed'`: no predictor, every coefficient fixed at 1 (the paper's "Fix" ablation: the same
+   * kernels without the dynamics), so each output channel convolves with the plain sum of its g
+   * kernels, the same for every image.
    */
-  predictor?: 'own' | 'external';
+  predictor?: DynamicPredictorKind;
   /** Hidden width of the own predictor (two FC layers); one FC layer when absent. */
   hidden?: number;
   /** How kernel fusion convolves (default `'batched'`, the faster one measured here). */
@@ -68,8 +74,10 @@ export class DynamicConv2d extends Module {
   readonly weight: Tensor;
   /** The bias [outChannels] added after the fusion, or null without one. */
   readonly bias: Tensor | null;
-  /** The own coefficient predictor, or null when coefficients come from outside. */
+  /** The own coefficient predictor, or null when coefficients come from outside (or are fixed). */
   readonly predictor: CoefficientPredictor | null;
+  /** Where the coefficients come from: the own predictor, the caller, or fixed at 1. */
+  readonly predictorKind: DynamicPredictorKind;
   /** Kernel height and width. */
   readonly kernelSize: [number, number];
   /** Channel groups of the convolution. */
@@ -127,12 +135,13 @@ export class DynamicConv2d extends Module {
       throw new Error(`${label}: fusion must be 'output', 'kernel' or 'auto', got ${JSON.stringify(opts.fusion)}`);
     }
     const predictor = opts.predictor ?? 'own';
-    if (predictor !== 'own' && predictor !== 'external') {
-      throw new Error(`${label}: predictor must be 'own' or 'external', got ${JSON.stringify(predictor)}`);
+    if (predictor !== 'own' && predictor !== 'external' && predictor !== 'fixed') {
+      throw new Error(`${label}: predictor must be 'own', 'external' or 'fixed', got ${JSON.stringify(predictor)}`);
     }
-    if (predictor === 'external' && opts.hidden !== undefined) {
-      throw new Error(`${label}: hidden (${opts.hidden}) configures the layer's own predictor, but predictor is 'external'`);
+    if (predictor !== 'own' && opts.hidden !== undefined) {
+      throw new Error(`${label}: hidden (${opts.hidden}) configures the layer's own predictor, but predictor is '${predictor}'`);
     }
+    this.predictorKind = predictor;
     const [sh, sw] = pairOf(opts.stride ?? 1);
     if (opts.padding === 'same' && (sh !== 1 || sw !== 1)) {
       throw new Error(`${label}: padding 'same' needs stride 1, got stride ${tuple([sh, sw])}`);
@@ -178,11 +187,17 @@ export class DynamicConv2d extends Module {
   /**
    * x [N, inChannels, H, W] -> [N, outChannels, Ho, Wo]. `eta` [N, outChannels * groupSize] are
    * the coefficients: required with an external predictor; with an own predictor they are
-   * computed from x unless given (given ones take precedence).
+   * computed from x unless given (given ones take precedence). With fixed coefficients and no
+   * `eta`, the layer is one convolution with {@link summedWeight} (equal to `eta = 1` on both
+   * fusion paths, and cheaper than either); {@link lastPath} then reads `'kernel'`.
    */
   override forward(x: Tensor, eta?: Tensor): Tensor {
     this.checkInputShape(x.shape);
     const N = x.shape[0]!;
+    if (eta === undefined && this.predictorKind === 'fixed') {
+      this.lastPath = 'kernel';
+      return conv2d(x, this.summedWeight(), this.bias, this.convOptions);
+    }
     if (eta === undefined) {
       if (!this.predictor) {
         throw new Error(`${this.label}: predictor is 'external', so forward(x, eta) needs eta of shape [${N}, ${this.numCoefficients}] (outChannels ${this.outChannels} x groupSize ${this.groupSize}); input [${x.shape.join(', ')}]`);
@@ -196,6 +211,16 @@ export class DynamicConv2d extends Module {
     this.lastPath = path;
     const y = this.compute(path, x, eta, this.weight);
     return this.bias ? y.add(this.bias.reshape([1, this.outChannels, 1, 1])) : y;
+  }
+
+  /**
+   * Each output channel's g kernels summed, [outChannels, inChannels / groups, kh, kw]: the
+   * kernels of the layer with every coefficient at 1 (differentiable, so training through it
+   * trains the whole bank).
+   */
+  summedWeight(): Tensor {
+    const [K, Cg, kh, kw] = this.weight.shape as [number, number, number, number];
+    return this.weight.reshape([K / this.groupSize, this.groupSize, Cg, kh, kw]).sum(1);
   }
 
   private compute(path: FusionPath, x: Tensor, eta: Tensor, weight: Tensor): Tensor {
@@ -247,7 +272,7 @@ export class DynamicConv2d extends Module {
     if (!this.bias) s += ', bias=False';
     s += `, group_size=${this.groupSize}, fusion=${this.fusion ?? 'paper'}`;
     if (this.kernelFusion !== 'batched') s += `, kernel_fusion=${this.kernelFusion}`;
-    if (!this.predictor) s += ', predictor=external';
+    if (this.predictorKind !== 'own') s += `, predictor=${this.predictorKind}`;
     return s;
   }
 }

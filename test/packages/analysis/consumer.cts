@@ -1,0 +1,3 @@
+import analysis = require('@dynconv/analysis');
+
+export const r: number = analysis.pearson([1, 2, 3], [1, 0, 2]);
