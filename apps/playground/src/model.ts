@@ -50,9 +50,11 @@ export function decodeWeights(bytes: Uint8Array): Weights {
   const { tensors, metadata } = decodeSafetensors(bytes);
   if (metadata['dynconv.checkpoint'] !== undefined) {
     const ckpt = decodeCheckpoint(bytes);
-    const extra = ckpt.extra as { config?: unknown; args?: { limit?: number; epochs?: number }; history?: { testAccuracy?: number }[] };
+    const extra = ckpt.extra as { config?: unknown; args?: { dataset?: string; limit?: number }; history?: { testAccuracy?: number }[] };
     const last = extra.history?.at(-1);
     const args = extra.args;
+    // Fashion-MNIST nets have MNIST's shapes; only the settings tell them apart.
+    if (args?.dataset !== undefined && args.dataset !== 'mnist') throw new Error(`this checkpoint was trained on ${args.dataset}; the playground classifies MNIST digits`);
     const source = `a tools/train.ts checkpoint (epoch ${ckpt.epoch}, step ${ckpt.step}${args ? `, ${args.limit ?? 60000} training images` : ''})`;
     return { config: checkConfig(extra.config), stateDict: ckpt.stateDict, info: { source, ...(last?.testAccuracy !== undefined ? { testAccuracy: last.testAccuracy } : {}) } };
   }
