@@ -5,7 +5,7 @@
  */
 import type { DyCnn } from '../../../tools/models/dy-cnn.js';
 import { DrawPad } from './draw-pad.js';
-import { argmax, bankKernel, explain, type Explanation, type LayerChoice, mixedKernel, type WeightsInfo } from './model.js';
+import { argmax, bankKernel, dynamicLayers, explain, type LayerChoice, mixedKernel, type WeightsInfo } from './model.js';
 import { preprocessDigit } from './preprocess.js';
 import { drawHeatMap, drawKernel, maxAbs, ProbabilityBars } from './viz.js';
 
@@ -99,8 +99,7 @@ export class ClassifyPanel {
   private buildLayerViews(model: DyCnn): void {
     const container = el('layers');
     container.replaceChildren();
-    const probe: Explanation = explain(model, new Float32Array(784));
-    this.layerViews = probe.layers.map((l) => new LayerView(container, l));
+    this.layerViews = dynamicLayers(model).map(({ name, conv }) => new LayerView(container, { name, inChannels: conv.inChannels, outChannels: conv.outChannels, groupSize: conv.groupSize }));
   }
 }
 
@@ -126,7 +125,7 @@ class LayerView {
   private readonly heat: HTMLCanvasElement;
   private readonly rows: { label: HTMLElement; bank: HTMLCanvasElement[]; etas: HTMLElement[]; mixed: HTMLCanvasElement }[] = [];
 
-  constructor(container: HTMLElement, layer: LayerChoice) {
+  constructor(container: HTMLElement, layer: Pick<LayerChoice, 'name' | 'inChannels' | 'outChannels' | 'groupSize'>) {
     const { name, inChannels, outChannels, groupSize } = layer;
     const article = document.createElement('article');
     article.className = 'layer';

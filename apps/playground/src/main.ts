@@ -36,11 +36,18 @@ async function main(): Promise<void> {
   const base = new URL('./', location.href);
   const classify = new ClassifyPanel();
   page.classify = classify.state;
-  classify.onFirstPrediction = () => (page.firstPredictionMs = performance.now());
+  classify.onFirstPrediction = () => {
+    page.firstPredictionMs = performance.now();
+    performance.mark('playground:first-prediction');
+  };
 
+  // Marks for the load-time breakdown (the browser test prints them).
+  performance.mark('playground:start');
   const manifest = await fetchManifest(base);
   const [dynamic, twin] = await Promise.all([fetchBytes(manifest.weights.dynamic, base), fetchBytes(manifest.weights.static, base)]);
+  performance.mark('playground:fetched');
   const defaults = { dynamic: netOf(dynamic), twin: netOf(twin) };
+  performance.mark('playground:nets');
   classify.setNet(defaults.dynamic);
   classify.setNet(defaults.twin);
   const showExample = () => {

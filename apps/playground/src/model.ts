@@ -103,6 +103,14 @@ export interface Explanation {
   layers: LayerChoice[];
 }
 
+/** The dynamic convs of a net with their dotted names, in forward order (none for a static net). */
+export function dynamicLayers(model: DyCnn): { name: string; conv: DynamicConv2d }[] {
+  return (['stage1', 'stage2'] as const).flatMap((stage) => {
+    const block = model[stage];
+    return block instanceof DynamicBlock ? [{ name: `${stage}.conv1`, conv: block.conv1 }, { name: `${stage}.conv2`, conv: block.conv2 }] : [];
+  });
+}
+
 /** The fixed banks, read from the backend once per net (they do not change between drawings). */
 const banks = new WeakMap<DynamicConv2d, Float32Array>();
 
