@@ -61,6 +61,18 @@ interface Canvas {
 /** Pixels the page is wider than the window (a horizontal scroll bar when > 0). */
 const OVERFLOW_X = 'document.documentElement.scrollWidth - document.documentElement.clientWidth';
 
+/** The longest gap between animation frames over 1.5 s, in ms (a busy main thread shows here). */
+const FRAME_GAP = `new Promise((resolve) => {
+  let last = performance.now(), worst = 0;
+  const end = last + 1500;
+  const tick = (now) => {
+    worst = Math.max(worst, now - last);
+    last = now;
+    if (now < end) requestAnimationFrame(tick); else resolve(worst);
+  };
+  requestAnimationFrame(tick);
+})`;
+
 const pageState = (page: Page) => page.evaluate(() => (globalThis as unknown as { __playground: unknown }).__playground) as Promise<PageState>;
 
 /** Mouse strokes on the drawing pad, in fractions of its size. */
@@ -95,6 +107,7 @@ function lossDrop(steps: { loss: number }[], k = 5): { first: number; last: numb
 
 describe.skipIf(!available && !required)('the playground in headless Chromium', () => {
   let times: BuildTimes;
+  let checkpoints: { dynamic: string; static: string };
   let server: Server;
   let plain: Server;
   let browser: Browser;
@@ -120,7 +133,7 @@ describe.skipIf(!available && !required)('the playground in headless Chromium', 
   beforeAll(async () => {
     if (!available) throw new Error(`DYNCONV_BROWSER=required but no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`);
     const out = join(root, 'out/playground-test');
-    ({ times } = await buildPlayground(out, () => {}));
+    ({ times, checkpoints } = await buildPlayground(out, () => {}));
     console.info(`playground build: tsc ${times.tsc.toFixed(1)} s, assets ${times.assets.toFixed(1)} s (training ${times.train.toFixed(1)} s), vite ${times.vite.toFixed(1)} s`);
     server = await serveStatic(out);
     plain = await serveStatic(out, { isolation: false });
@@ -179,13 +192,26 @@ describe.skipIf(!available && !required)('the playground in headless Chromium', 
     await page.screenshot({ path: join(root, 'docs/img/playground-classify.png'), fullPage: true });
   });
 
+  it('loads a checkpoint of tools/train.ts picked by the user', async () => {
+    await page.setInputFiles('#weights-file', checkpoints.static);
+    await expect.poll(() => page.locator('#load-status').textContent()).toBe('Loaded checkpoint.safetensors as the static net.');
+    expect(await page.locator('#static-source').textContent()).toMatch(/a tools\/train.ts checkpoint \(epoch 1, step \d+, 12000 training images\); test accuracy \d+\.\d%/);
+    await page.setInputFiles('#weights-file', join(root, 'package.json'));
+    await expect.poll(() => page.locator('#load-status').textContent()).toMatch(/^Could not load package.json: /);
+    await page.click('#reset-weights');
+  });
+
   /** Trains on `backend` until `steps` steps, stops, and returns the page's train state. */
-  async function trainFor(p: Page, backend: 'cpu' | 'gpu', batch: number, steps: number, timeout: number): Promise<PageState['train']> {
+  async function trainFor(p: Page, backend: 'cpu' | 'gpu', batch: number, steps: number, timeout: number, whileRunning?: (p: Page) => Promise<void>): Promise<PageState['train']> {
     await p.click('#tab-train');
     await p.check(`input[name=backend][value=${backend}]`);
     await p.selectOption('#batch', String(batch));
     await p.selectOption('#images', '3000');
     await p.click('#start');
+    if (whileRunning) {
+      await p.waitForFunction(() => (globalThis as unknown as { __playground: PageState }).__playground.train.steps.length >= 2, undefined, { timeout });
+      await whileRunning(p);
+    }
     await p.waitForFunction((n) => {
       const t = (globalThis as unknown as { __playground: PageState }).__playground.train;
       return t.steps.length >= n || t.status === 'error';
@@ -214,7 +240,12 @@ describe.skipIf(!available && !required)('the playground in headless Chromium', 
   });
 
   it('trains on the gpu backend (WebGL2): the loss falls', async () => {
-    const t = await trainFor(page, 'gpu', 8, 20, 150_000);
+    const t = await trainFor(page, 'gpu', 8, 20, 150_000, async (p) => {
+      // Steps of seconds in the worker; the page's frames keep coming.
+      const gap = (await p.evaluate(FRAME_GAP)) as number;
+      console.info(`playground gpu: longest frame gap during training ${gap.toFixed(0)} ms`);
+      expect(gap).toBeLessThan(500);
+    });
     expect(t.error).toBeNull();
     expect(t.backend).toBe('gpu');
     expect(t.detail).toMatch(/mode webgl2/);

@@ -39,6 +39,8 @@ export interface AssetsResult {
   /** Seconds spent training (0 when the cache had both nets). */
   trainSeconds: number;
   cached: boolean;
+  /** The trainer's checkpoints in the cache, by --model. */
+  checkpoints: Record<(typeof NETS)[number]['model'], string>;
 }
 
 /**
@@ -87,7 +89,8 @@ export async function buildAssets(root: string, log: (line: string) => void = ()
     trainer: `tools/train.ts ${TRAINER_FLAGS.join(' ')}`,
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { dir, trainSeconds, cached: missing.length === 0 };
+  const checkpoints = Object.fromEntries(runs.map((r) => [r.model, join(r.out, 'checkpoint.safetensors')])) as AssetsResult['checkpoints'];
+  return { dir, trainSeconds, cached: missing.length === 0, checkpoints };
 }
 
 /** Test image 0 (a 7): a digit the nets know, for the page's first prediction. */

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { buildAssets } from './assets.js';
+import { type AssetsResult, buildAssets } from './assets.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,7 +24,7 @@ export interface BuildTimes {
 }
 
 /** Builds the site into `outDir`; returns its folder and what each phase took. */
-export async function buildPlayground(outDir = resolve(root, 'out/playground'), log: (line: string) => void = console.log): Promise<{ outDir: string; times: BuildTimes }> {
+export async function buildPlayground(outDir = resolve(root, 'out/playground'), log: (line: string) => void = console.log): Promise<{ outDir: string; times: BuildTimes; checkpoints: AssetsResult['checkpoints'] }> {
   const clock = () => performance.now() / 1000;
   let t = clock();
   execFileSync(resolve(root, 'node_modules/.bin/tsc'), ['-b'], { cwd: root, stdio: 'inherit' });
@@ -39,7 +39,7 @@ export async function buildPlayground(outDir = resolve(root, 'out/playground'), 
     build: { outDir, emptyOutDir: true },
   });
   const vite = clock() - t;
-  return { outDir, times: { tsc, assets: assetsSeconds, train: assets.trainSeconds, vite } };
+  return { outDir, times: { tsc, assets: assetsSeconds, train: assets.trainSeconds, vite }, checkpoints: assets.checkpoints };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
