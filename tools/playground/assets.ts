@@ -66,7 +66,7 @@ export async function buildAssets(root: string, log: (line: string) => void = ()
   for (const r of runs) {
     const weights = decodeWeights(readFileSync(join(r.out, 'checkpoint.safetensors')));
     const model = buildModel(weights);
-    const info = { ...weights.info, source: `trained by tools/train.ts on ${TRAINER.limit} MNIST images, ${TRAINER.epochs} epoch(s)`, testImages: TRAINER.testLimit };
+    const info = { ...weights.info, source: `trained by tools/train.ts on ${TRAINER.limit} MNIST images, ${TRAINER.epochs} epoch${TRAINER.epochs === 1 ? '' : 's'}`, testImages: TRAINER.testLimit };
     writeFileSync(join(dir, 'weights', r.file), encodeWeights(model, info));
   }
 

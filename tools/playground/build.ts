@@ -46,5 +46,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const { outDir, times } = await buildPlayground(process.argv[2] ? resolve(process.argv[2]) : undefined);
   const f = (s: number) => `${s.toFixed(1)} s`;
   console.log(`wrote ${outDir}/ (tsc ${f(times.tsc)}, assets ${f(times.assets)}${times.train ? `, of which training ${f(times.train)}` : ''}, vite ${f(times.vite)})`);
-  console.log('serve it with any static file server, e.g. pnpm demo, or: npx vite preview --outDir out/playground');
+  console.log('serve it with pnpm demo, or any static file server, e.g. python3 -m http.server -d out/playground');
 }
