@@ -13,7 +13,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     // An X display (Xvfb) for headless-gl, when the machine has Xvfb and no display.
     globalSetup: ['test/setup/display.ts'],
     // Property tests build many small graphs; give slow CI machines room.
