@@ -122,9 +122,18 @@ let warned = false;
  * is missing, failing instead when DYNCONV_TORCH=required.
  */
 export function describeTorch(name: string, group: string, body: (group: CaseGroup) => void): void {
+  describeWithTorch(name, () => body(loadGroup(group)));
+}
+
+/**
+ * A describe block that needs PyTorch but no generator group (a suite that runs its own Python,
+ * such as weights.test.ts): skipped with the install command when PyTorch is missing, failing
+ * instead when DYNCONV_TORCH=required.
+ */
+export function describeWithTorch(name: string, body: () => void): void {
   const problem = torchUnavailable();
   if (problem === null) {
-    describe(name, () => body(loadGroup(group)));
+    describe(name, body);
     return;
   }
   const message = `PyTorch not available (${problem}); install it with: ${INSTALL_COMMAND}`;
