@@ -15,6 +15,7 @@ dynconv stores integer tensors (BatchNorm's num_batches_tracked) as I32; PyTorch
 `load_state_dict` converts either way, so no care is needed in between.
 """
 import json
+import os
 import struct
 import sys
 from collections import OrderedDict
@@ -63,13 +64,17 @@ def _byteswap(buf, size):
     view.copy_(view.flip(1))
 
 
-def encode(tensors, metadata=None):
+def encode(tensors, metadata=None, order='reference'):
     """Serialises {name: tensor} (and optional {str: str} metadata) to safetensors bytes.
 
-    Tensors are laid out as the reference writer does (by dtype size, descending, then by name),
-    which keeps every tensor aligned; the header is compact JSON padded with spaces to a multiple
+    order='reference' lays tensors out as the reference writer (and dynconv) does: by dtype size,
+    descending, then by name, which keeps every tensor aligned. order='given' keeps the order of
+    `tensors` in the header and the data (so a reader that keeps header order, like dynconv's,
+    sees a state dict's own order). The header is compact JSON padded with spaces to a multiple
     of 8 bytes. Metadata values must be strings (put JSON in a string for anything else).
     """
+    if order not in ('reference', 'given'):
+        raise ValueError(f"order must be 'reference' or 'given', got {order!r}")
     items = []
     for name, t in tensors.items():
         if name == _METADATA:
@@ -79,7 +84,8 @@ def encode(tensors, metadata=None):
         if t.dtype not in _NAMES:
             raise TypeError(f'tensor {name!r} has dtype {t.dtype}, which safetensors_io cannot write (supported: {", ".join(map(str, _NAMES))})')
         items.append((name, _NAMES[t.dtype], list(t.shape), _tensor_bytes(t)))
-    items.sort(key=lambda it: (-_RANK[it[1]], it[0].encode('utf-8')))
+    if order == 'reference':
+        items.sort(key=lambda it: (-_RANK[it[1]], it[0].encode('utf-8')))
     header = OrderedDict()
     if metadata:
         for k, v in metadata.items():
@@ -172,10 +178,10 @@ def decode(data):
     return tensors, dict(metadata)
 
 
-def save_file(tensors, path, metadata=None):
-    """Writes {name: tensor} to a safetensors file (atomically: a temporary file, then a rename)."""
-    import os
-    data = encode(tensors, metadata)
+def save_file(tensors, path, metadata=None, order='reference'):
+    """Writes {name: tensor} to a safetensors file (atomically: a temporary file, then a rename);
+    `order` as for encode()."""
+    data = encode(tensors, metadata, order)
     tmp = f'{path}.tmp-{os.getpid()}'
     with open(tmp, 'wb') as f:
         f.write(data)
@@ -194,10 +200,10 @@ def load_file(path):
         raise ValueError(f'{path}: {e}') from None
 
 
-def save_state_dict(model, path, metadata=None):
+def save_state_dict(model, path, metadata=None, order='reference'):
     """Saves a module's state dict (parameters and buffers, PyTorch's dotted keys): a file that
     dynconv's `loadStateDict(path, module)` (@dynconv/nn/node) reads into the same architecture."""
-    save_file(OrderedDict((k, v) for k, v in model.state_dict().items()), path, metadata)
+    save_file(model.state_dict(), path, metadata, order)
 
 
 def load_state_dict(model, path, strict=True):
