@@ -9,7 +9,9 @@
  * (b) the same architectures initialised and trained a few SGD steps in PyTorch, saved by
  *     dynconv_torch, load strictly into dynconv (Module.loadStateDict) with the same eval logits;
  * (c) a checkpoint tools/train.ts writes (a tiny run on real MNIST) opens with
- *     load_dynconv_checkpoint, which rebuilds the stored variant and matches dynconv's logits.
+ *     load_dynconv_checkpoint, which rebuilds the stored variant and matches dynconv's logits;
+ *     and the DistributedDataParallel example (docs/scaling.md) continues from it in two gloo
+ *     processes and saves weights dynconv loads strictly.
  *
  * One Python process does PyTorch's half (test/torch/torch_weights.py). Skipped without PyTorch
  * (with the install command), failing with DYNCONV_TORCH=required, as the other torch suites.
@@ -246,5 +248,24 @@ describeWithTorch('PyTorch parity: weights both ways (python/dynconv_torch)', ()
     const err = relativeError(ours, Float64Array.from(want.dataSync()), want.shape, 'checkpoint logits');
     report.push(`tools/train.ts checkpoint (float32, kernel fusion), dynconv -> PyTorch: ${maxAbs(ours, want).toExponential(1)}, ${err.toExponential(1)}`);
     expect(err, `relative error ${err}`).toBeLessThanOrEqual(FLOAT32_RTOL);
+  });
+
+  it('python/dynconv_torch/examples/ddp_train.py: 2 processes (gloo) start from the checkpoint, and dynconv loads what they save', () => {
+    const out = join(dir, 'ddp');
+    const script = join(HERE, '..', '..', 'python', 'dynconv_torch', 'examples', 'ddp_train.py');
+    const args = ['--procs', '2', '--threads', '1', '--steps', '3', '--batch-size', '8', '--data', 'random', '--limit', '64', '--eval', '20', '--init', join(dir, 'run', 'checkpoint.safetensors'), '--out', out];
+    const r = spawnSync(TORCH_PYTHON, [script, ...args], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', OMP_NUM_THREADS: '1' }, timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+    expect(metrics).toMatchObject({ procs: 2, globalBatch: 16, steps: 3, config: checkpointConfig });
+    const bytes = readFileSync(join(out, 'model.safetensors'));
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const config = JSON.parse(metadata['dynconv_torch.config']!) as DyCnnConfig;
+    expect(config).toEqual(checkpointConfig);
+    const model = new DyCnn(config);
+    expect(model.loadStateDict(tensors)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    // Three steps of the trainer's AdamW moved every weight away from the checkpoint's.
+    const before = readRun(join(dir, 'run', 'checkpoint.safetensors')).checkpoint.stateDict;
+    expect(maxAbs(tensors['head.2.weight']!, before['head.2.weight']!)).toBeGreaterThan(0);
   });
 });
