@@ -4,8 +4,10 @@ A checkpoint is one safetensors file:
 
 - the model's state dict under `model.<key>` (the Dy-CNN's keys, see dycnn.py);
 - the optimizer's state tensors under `optimizer.state.<parameter index>.<key>` (dynconv's names:
-  `expAvg`, `expAvgSq` for Adam/AdamW, `momentumBuffer` for SGD; the index is the parameter's
-  position in `model.parameters()`);
+  `expAvg`, `expAvgSq` for Adam/AdamW, `momentumBuffer` for SGD; the index counts the parameters
+  through the optimizer's groups in order, as PyTorch's optimizer.state_dict() does, and the
+  trainer's groups are the conv and linear weights (ndim > 1), then the rest, each in
+  `model.parameters()` order); their step counts are JSON in the metadata;
 - in the header's `__metadata__`, the key `dynconv.checkpoint`: a JSON string with `format`
   ('dynconv-checkpoint/2'), `epoch`, `step`, `optimizer` (options, step counts), `scheduler`,
   `generators` (dynconv's RNG states) and `extra`: for tools/train.ts, `args` (the run's
