@@ -32,7 +32,7 @@ import { readRun, runTraining } from '../../tools/train/run.js';
 import { FLOAT64_RTOL, relativeError } from './compare.js';
 import { describeWithTorch, TORCH_PYTHON } from './harness.js';
 
-/** float32 logits: dynconv vs PyTorch on the same weights (the brief's bound; measured ~1e-7). */
+/** float32 logits: dynconv vs PyTorch on the same weights (measured: about 1e-6 relative at most). */
 const FLOAT32_RTOL = 1e-5;
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
