@@ -1,14 +1,20 @@
 """The five torchvision backbones: torchvision's own initialisation, BatchNorm statistics from a
-few train-mode batches, exported to safetensors (written by hand: torch 1.13 has no writer), and
-what dynconv must reproduce from that file: eval logits (float64 and float32), train-mode
-logits, the BatchNorm buffers that train-mode forward leaves, and every parameter's gradient.
+few train-mode batches, exported to safetensors (by python/dynconv_torch/safetensors_io.py:
+torch 1.13 has no writer), and what dynconv must reproduce from that file: eval logits (float64
+and float32), train-mode logits, the BatchNorm buffers that train-mode forward leaves, and every
+parameter's gradient.
 """
 import copy
-import json
-import struct
+import os
+import sys
+from collections import OrderedDict
 
 import torch
 import torchvision
+
+# The safetensors writer shipped with the repository (python/dynconv_torch/safetensors_io.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
+from dynconv_torch.safetensors_io import save_file  # noqa: E402
 
 SIZE = 64  # a small input keeps CI cheap; every stage still sees at least 2x2 pixels
 BATCH = 2
@@ -23,25 +29,10 @@ MODELS = {
     'shufflenet_v2_x1_0': ('shufflenetV2', {}),
 }
 
-SAFETENSORS_DTYPES = {torch.float64: 'F64', torch.float32: 'F32', torch.int64: 'I64'}
-
 
 def write_safetensors(path, named):
-    """The safetensors format: u64 little-endian header length, a JSON header of
-    {name: {dtype, shape, data_offsets}}, padded with spaces to 8 bytes, then the raw bytes."""
-    header, blobs, offset = {}, [], 0
-    for name, t in named:
-        data = t.detach().contiguous().numpy().tobytes()
-        header[name] = {'dtype': SAFETENSORS_DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    text += b' ' * (-len(text) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+    """The state dict in its own order (models.test.ts checks dynconv's key order against it)."""
+    save_file(OrderedDict(named), path, order='given')
 
 
 def exact_hardsigmoid(model):

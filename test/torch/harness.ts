@@ -69,14 +69,17 @@ export function torchUnavailable(): string | null {
   return torchProblem;
 }
 
+/** Sources outside test/torch/ a group's generator imports (relative to test/torch/). */
+const GROUP_DEPENDENCIES: Record<string, string[]> = { models: ['../../python/dynconv_torch/safetensors_io.py'] };
+
 /**
- * The cache key: a hash of the sources a group runs (generate.py, torch_cases.py and the group's
- * own gen_<group>.py), the group and the run count. Editing one group's generator leaves the
- * other groups' caches (the models' is hundreds of MB) valid.
+ * The cache key: a hash of the sources a group runs (generate.py, torch_cases.py, the group's
+ * own gen_<group>.py and what it imports from python/), the group and the run count. Editing one
+ * group's generator leaves the other groups' caches (the models' is hundreds of MB) valid.
  */
 function sourceHash(group: string, runs: number): string {
   const h = createHash('sha256');
-  for (const f of ['generate.py', 'torch_cases.py', `gen_${group}.py`]) h.update(f).update(readFileSync(join(HERE, f)));
+  for (const f of ['generate.py', 'torch_cases.py', `gen_${group}.py`, ...(GROUP_DEPENDENCIES[group] ?? [])]) h.update(f).update(readFileSync(join(HERE, f)));
   return h.update(`${group}:${runs}`).digest('hex').slice(0, 16);
 }
 
@@ -122,9 +125,18 @@ let warned = false;
  * is missing, failing instead when DYNCONV_TORCH=required.
  */
 export function describeTorch(name: string, group: string, body: (group: CaseGroup) => void): void {
+  describeWithTorch(name, () => body(loadGroup(group)));
+}
+
+/**
+ * A describe block that needs PyTorch but no generator group (a suite that runs its own Python,
+ * such as weights.test.ts): skipped with the install command when PyTorch is missing, failing
+ * instead when DYNCONV_TORCH=required.
+ */
+export function describeWithTorch(name: string, body: () => void): void {
   const problem = torchUnavailable();
   if (problem === null) {
-    describe(name, () => body(loadGroup(group)));
+    describe(name, body);
     return;
   }
   const message = `PyTorch not available (${problem}); install it with: ${INSTALL_COMMAND}`;
