@@ -70,6 +70,8 @@ export interface ExportOptions {
    * up before {@link DEFAULT_CONVERTERS}.
    */
   converters?: Iterable<ConverterEntry>;
+  /** Extra key/value pairs for the model's metadata_props (say, the input's normalization). */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 /** The ONNX operator set the exported models use (onnx 1.12's latest, which onnxruntime runs). */

@@ -100,6 +100,7 @@ export function exportOnnx(model: AnyModule, exampleInput: Tensor, opts: ExportO
       { key: 'dynconv.dynamic', value: dynamic },
       { key: 'dynconv.dynamic_batch', value: String(dynamicBatch) },
       { key: 'dynconv.fold_batch_norm', value: String(opts.foldBatchNorm ?? true) },
+      ...Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
     ],
   };
   return encodeMessage('ModelProto', proto);
