@@ -78,7 +78,11 @@ export function exportOnnx(model: AnyModule, exampleInput: Tensor, opts: ExportO
     throw new Error(`exportOnnx: the graph's output has shape [${output.shape.join(', ')}], the model's forward gives [${expected.shape.join(', ')}]: a converter does not match its module`);
   }
 
-  if (opts.foldBatchNorm ?? true) foldBatchNorms(graph.nodes, graph.initializers);
+  if (opts.foldBatchNorm ?? true) {
+    const renamed = foldBatchNorms(graph.nodes, graph.initializers);
+    const name = renamed.get(output.name);
+    if (name) output = { ...output, name };
+  }
   output = nameOutput(graph, output, opts.outputName ?? 'output');
   const used = new Set(graph.nodes.flatMap((n) => [...n.inputs, ...subgraphReads(n)]));
   const initializers = graph.initializers.filter((t) => used.has(t.name));
@@ -123,9 +127,10 @@ function nameOutput(graph: OnnxGraph, output: OnnxValue, name: string): OnnxValu
 /**
  * Folds each BatchNormalization fed by a Conv (whose weight and bias are initializers and whose
  * output nothing else reads) into the Conv: W' = W * s, b' = (b - mean) * s + beta with
- * s = gamma / sqrt(var + eps), computed in float64.
+ * s = gamma / sqrt(var + eps), computed in float64. The BatchNormalization's readers read the
+ * Conv's output instead; returns those renames (BatchNormalization output -> Conv output).
  */
-function foldBatchNorms(nodes: OnnxNode[], initializers: Initializer[]): void {
+function foldBatchNorms(nodes: OnnxNode[], initializers: Initializer[]): Map<string, string> {
   const byName = new Map(initializers.map((t) => [t.name, t]));
   const reads = new Map<string, number>();
   for (const n of nodes) for (const v of [...n.inputs, ...subgraphReads(n)]) reads.set(v, (reads.get(v) ?? 0) + 1);
@@ -135,11 +140,13 @@ function foldBatchNorms(nodes: OnnxNode[], initializers: Initializer[]): void {
     const t = name ? byName.get(name) : undefined;
     return t && t.dtype === 'float32' ? (t.data as Float32Array) : null;
   };
+  const inSubgraphs = new Set(nodes.flatMap(subgraphReads));
   const removed = new Set<OnnxNode>();
+  const renamed = new Map<string, string>();
   for (const bn of nodes) {
     if (bn.opType !== 'BatchNormalization') continue;
     const conv = producer.get(bn.inputs[0]!);
-    if (!conv || conv.opType !== 'Conv' || reads.get(bn.inputs[0]!) !== 1) continue;
+    if (!conv || conv.opType !== 'Conv' || reads.get(bn.inputs[0]!) !== 1 || inSubgraphs.has(bn.outputs[0]!)) continue;
     const w = byName.get(conv.inputs[1]!);
     const [gamma, beta, mean, variance] = bn.inputs.slice(1).map(floats);
     const bias = conv.inputs[2] ? floats(conv.inputs[2]) : new Float32Array(w?.dims[0] ?? 0);
@@ -165,9 +172,11 @@ function foldBatchNorms(nodes: OnnxNode[], initializers: Initializer[]): void {
       return name;
     };
     conv.inputs = [conv.inputs[0]!, add(`${w.name}.folded`, fw, w.dims), add(`${bn.inputs[1]!.replace(/\.weight$/, '')}.folded_bias`, fb, [K])];
-    conv.outputs = [bn.outputs[0]!];
+    renamed.set(bn.outputs[0]!, conv.outputs[0]!);
     removed.add(bn);
   }
   const kept = nodes.filter((n) => !removed.has(n));
+  for (const n of kept) n.inputs = n.inputs.map((v) => renamed.get(v) ?? v);
   nodes.splice(0, nodes.length, ...kept);
+  return renamed;
 }
