@@ -1,7 +1,10 @@
 // Regenerates src/onnx-schema.ts, the ONNX protobuf schema as a protobufjs JSON descriptor,
 // from an onnx.proto file (default: the one Debian's python3-onnx ships):
 //
-//   node packages/onnx/scripts/generate-schema.mjs [path/to/onnx.proto]
+//   node packages/onnx/scripts/generate-schema.mjs [path/to/onnx.proto] [--check]
+//
+// --check writes nothing and exits with code 1 if src/onnx-schema.ts differs from what the
+// .proto gives (the package's tests run it where python3-onnx is installed).
 //
 // The descriptor keeps every message, field name, number, type and rule of onnx.proto and
 // drops its comments. protobufjs's full build parses the .proto here; at run time the package
@@ -30,8 +33,16 @@ export const ONNX_SCHEMA = ${json} as const;
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const path = process.argv[2] ?? DEFAULT_PROTO;
+  const args = process.argv.slice(2);
+  const check = args.includes('--check');
+  const path = args.find((a) => a !== '--check') ?? DEFAULT_PROTO;
   const out = new URL('../src/onnx-schema.ts', import.meta.url);
-  writeFileSync(out, schemaModule(readFileSync(path, 'utf8'), path.startsWith('/usr/lib/python3/') ? "Debian's python3-onnx onnx.proto" : path));
+  const text = schemaModule(readFileSync(path, 'utf8'), path.startsWith('/usr/lib/python3/') ? "Debian's python3-onnx onnx.proto" : path);
+  if (check) {
+    const same = readFileSync(out, 'utf8') === text;
+    console.log(same ? `${out.pathname} matches ${path}` : `${out.pathname} differs from what ${path} gives: run node packages/onnx/scripts/generate-schema.mjs ${path}`);
+    process.exit(same ? 0 : 1);
+  }
+  writeFileSync(out, text);
   console.log(`wrote ${out.pathname}`);
 }
