@@ -48,7 +48,7 @@ describe('tools/export.ts on a checkpoint of tools/train.ts', () => {
     expect(r.stdout).toMatch(/input 'input' \[(N|3), 1, 28, 28\]: \(pixel \/ 255 - 0\.1307\) \/ 0\.3081; output 'output' \[(N|3), 10\]: logits/);
     expect(r.stdout).toMatch(/onnxruntime-node vs dynconv: batch \d+: max \|diff\|/);
     const meta = Object.fromEntries((decodeModel(readFileSync(out)).metadata_props as { key: string; value: string }[]).map((p) => [p.key, p.value]));
-    expect(meta).toMatchObject({ 'dynconv.dataset': 'mnist', 'dynconv.model_kind': 'dynamic', 'dynconv.dynamic': flags.includes('output') ? 'output' : 'kernel' });
+    expect(meta).toMatchObject({ 'dynconv.dataset': 'mnist', 'dynconv.model_kind': 'dynamic', 'dynconv.dynamic': (flags as readonly string[]).includes('output') ? 'output' : 'kernel' });
     if (onnxCheckerUnavailable() === null) expect([...checkModels([out]).values()]).toEqual(['ok']);
   });
 
