@@ -32,13 +32,34 @@ export interface OnnxValue {
  * (a Constant's value).
  */
 export type OnnxAttribute =
-  | { readonly i: number }
-  | { readonly f: number }
-  | { readonly s: string }
-  | { readonly ints: readonly number[] }
-  | { readonly floats: readonly number[] }
-  | { readonly g: OnnxSubgraph }
-  | { readonly t: Initializer };
+  | {
+    /** An int (INT). */
+    readonly i: number;
+  }
+  | {
+    /** A float (FLOAT). */
+    readonly f: number;
+  }
+  | {
+    /** A string (STRING). */
+    readonly s: string;
+  }
+  | {
+    /** A list of ints (INTS). */
+    readonly ints: readonly number[];
+  }
+  | {
+    /** A list of floats (FLOATS). */
+    readonly floats: readonly number[];
+  }
+  | {
+    /** A subgraph (GRAPH). */
+    readonly g: OnnxSubgraph;
+  }
+  | {
+    /** A tensor (TENSOR), such as a Constant's value. */
+    readonly t: Initializer;
+  };
 
 /** A finished subgraph (a Scan or Loop body), to pass as a `{ g }` attribute. */
 export interface OnnxSubgraph {

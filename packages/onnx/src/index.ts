@@ -9,3 +9,4 @@ export { exportOnnx, DEFAULT_CONVERTERS, BATCH_DIM } from './export.js';
 export { converter, IR_VERSION, OPSET, type AnyModule, type ConvertContext, type Converter, type ConverterEntry, type DynamicExport, type ExportOptions } from './converter.js';
 export { OnnxGraph, type ConvGeometry, type Initializer, type OnnxAttribute, type OnnxDType, type OnnxNode, type OnnxSubgraph, type OnnxValue } from './graph.js';
 export { batchNormNode, channelShuffleNodes } from './converters/nn.js';
+export type { ProtoMessage, ProtoValue } from './protobuf.js';
