@@ -1,13 +1,14 @@
 /**
  * `pnpm bench`: one command, one run, dynconv vs PyTorch (CPU, 1 and 2 threads) vs
- * TensorFlow.js's CPU backend, side by side on the same items.
+ * TensorFlow.js's CPU backend vs onnxruntime-node (CPU, 1 and 2 threads, on the `onnx-*` items'
+ * models as @dynconv/onnx exports them), side by side on the same items.
  *
  *   pnpm bench [--items id,id|prefix*] [--rounds 3] [--quick] [--no-torch] [--no-tfjs]
  *              [--json PATH] [--no-docs] [--target-ms 400]
  *
  * Rounds alternate: in each round every selected item runs on every side, one after another
- * (dynconv, dynconv 2 threads, torch 1 thread, torch 2 threads, tfjs), each a warm-up call and
- * then as many reps as fit in about --target-ms; a call slower than 2 s is the round's only
+ * (dynconv, dynconv 2 threads, torch 1 thread, torch 2 threads, tfjs, ort 1 thread, ort 2 threads), each a warm-up call and
+ * then as many reps as fit in about --target-ms (onnxruntime: the same, each run awaited); a call slower than 2 s is the round's only
  * sample, and a side slower than 10 s per call is measured in the first round only. The
  * reported figure is the median of every rep of every round. Ratios are
  * "speed vs X = X time / dynconv time" (below 1: dynconv slower).
@@ -26,14 +27,17 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as core from '@dynconv/core';
-import { dycnnParamCount, ITEMS, type Item, type Run } from './suite/items.js';
+import { type AsyncRun, dycnnParamCount, ITEMS, type Item, type Run } from './suite/items.js';
 import { type BenchRecord, type Column, COLUMN_LABELS, type ColumnResult, COLUMNS, CONVENTION, docsSection, type ItemResult, type Machine, naNotes, pooledMedian, replaceSection, timeRows, unitRows } from './suite/report.js';
-import { fmtNum, measureSync, type RepPolicy, selectIds } from './suite/stats.js';
+import { fmtNum, measureAsync, measureSync, type RepPolicy, selectIds } from './suite/stats.js';
 import { type TorchInfo, TorchWorker } from './suite/torch-worker.js';
 import { machine, table } from './timing.js';
 
 const USAGE = `usage: pnpm bench [--items id,id|prefix*] [--rounds N] [--quick] [--no-torch] [--no-tfjs] [--json PATH] [--no-docs] [--target-ms MS]
 items: ${ITEMS.map((i) => i.id).join(', ')}`;
+
+/** onnxruntime-node's version, or null when it is not installed (the ort columns are then n/a). */
+const ortVersion: string | null = await import('onnxruntime-node').then((ort) => ort.env.versions.node ?? 'unknown', () => null);
 
 const { values: flags } = parseArgs({
   options: {
@@ -108,11 +112,13 @@ interface State {
   result: ItemResult;
   dynRun: Run | null;
   tfRun: Run | null;
+  /** onnxruntime sessions by thread count (one per column: threads are fixed when a session is made). */
+  ortRuns: Map<number, AsyncRun>;
 }
 
 const states: State[] = selected.map((item) => {
   const fresh = (): ColumnResult => ({ rounds: [], medianMs: NaN });
-  const columns: Record<Column, ColumnResult> = { dynconv: fresh(), 'dynconv-2t': fresh(), 'torch-1': fresh(), 'torch-2': fresh(), tfjs: fresh() };
+  const columns: Record<Column, ColumnResult> = { dynconv: fresh(), 'dynconv-2t': fresh(), 'torch-1': fresh(), 'torch-2': fresh(), tfjs: fresh(), 'ort-1': fresh(), 'ort-2': fresh() };
   const na = (c: Column, why: string) => (columns[c].na = why);
   if (!setNumThreads) na('dynconv-2t', '@dynconv/core has no setNumThreads (one thread only)');
   else if (!threadsOk) na('dynconv-2t', '@dynconv/core threadsSupported() is false here');
@@ -120,7 +126,9 @@ const states: State[] = selected.map((item) => {
   else if (!torch) (['torch-1', 'torch-2'] as const).forEach((c) => na(c, flags['no-torch'] ? '--no-torch' : 'PyTorch unavailable'));
   if (!item.tfjs) na('tfjs', item.na?.tfjs ?? 'not implemented');
   else if (!useTfjs) na('tfjs', '--no-tfjs');
-  return { item, result: { id: item.id, title: item.title, unit: item.unit, work: item.work, columns }, dynRun: null, tfRun: null };
+  if (!item.ort) (['ort-1', 'ort-2'] as const).forEach((c) => na(c, item.na?.ort ?? 'no ONNX model (the onnx-* items have one)'));
+  else if (!ortVersion) (['ort-1', 'ort-2'] as const).forEach((c) => na(c, 'onnxruntime-node is not installed'));
+  return { item, result: { id: item.id, title: item.title, unit: item.unit, work: item.work, columns }, dynRun: null, tfRun: null, ortRuns: new Map() };
 });
 
 console.log(`${selected.length} item${selected.length === 1 ? '' : 's'}, ${rounds} round${rounds === 1 ? '' : 's'}, ~${policy.targetMs} ms of reps per measurement; dynconv threads: ${setNumThreads ? (threadsOk ? '1 and 2' : '1 (threadsSupported() false)') : '1 (no setNumThreads in @dynconv/core)'}; ${machine()}`);
@@ -178,6 +186,16 @@ async function measure(s: State, c: Column): Promise<{ ms: number[]; slow: boole
     case 'tfjs':
       s.tfRun ??= item.tfjs!();
       return measureSync(s.tfRun, policy);
+    case 'ort-1':
+    case 'ort-2': {
+      const threads = c === 'ort-1' ? 1 : 2;
+      let run = s.ortRuns.get(threads);
+      if (!run) {
+        run = await item.ort!(threads);
+        s.ortRuns.set(threads, run);
+      }
+      return measureAsync(run, policy);
+    }
   }
 }
 
@@ -256,6 +274,7 @@ function machineRecord(info: TorchInfo | null): Machine {
     torchBlas: info ? (info.blas.openblasConfig ?? (info.blas.libraries.join(', ') || 'unknown')) : null,
     torchMatmul1024Gflops1t: info?.matmul1024Gflops1t ?? null,
     tfjs: useTfjs ? tf.version_core : null,
+    onnxruntime: ortVersion,
     dynconvThreads: setNumThreads ? (threadsOk ? '1 and 2 (setNumThreads)' : '1 (setNumThreads present, threadsSupported() false)') : '1 (no setNumThreads)',
     summary: machine(),
   };

@@ -8,8 +8,9 @@
  * declare fails here. The tarballs' sizes are printed.
  *
  * Needs the npm registry for gpu.js's dependencies (the gpu project installs without optional
- * dependencies, so headless-gl is not compiled; gpu.js runs in webasm mode there) and for
- * fast-check, the testing package's peer dependency.
+ * dependencies, so headless-gl is not compiled; gpu.js runs in webasm mode there), for
+ * fast-check, the testing package's peer dependency, and for protobufjs, the onnx package's
+ * dependency.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test/packages');
-const PACKAGES = ['core', 'nn', 'data', 'gpu', 'models', 'testing', 'analysis'] as const;
+const PACKAGES = ['core', 'nn', 'data', 'gpu', 'models', 'testing', 'analysis', 'onnx'] as const;
 type Pkg = (typeof PACKAGES)[number];
 
 interface Project {
@@ -43,6 +44,7 @@ const PROJECTS: Project[] = [
   { name: 'data', installs: ['core', 'data'] },
   { name: 'gpu', installs: ['core', 'gpu'], npmArgs: ['--omit=optional'], lib: ['es2022', 'dom'] },
   { name: 'testing', installs: ['core', 'testing'], extra: ['fast-check@4.10.2'] },
+  { name: 'onnx', installs: ['core', 'nn', 'models', 'onnx'] },
 ];
 
 // What pnpm's scripts and bin shims set must not leak into the projects: npm_config_* meant for
@@ -164,6 +166,7 @@ for (const project of PROJECTS) {
         expect(r.mode).toBe('webasm');
         expect(r.maxDiff).toBeLessThan(1e-4);
       }
+      if (project.name === 'onnx') expect(r).toEqual({ bytes: true, head: [8, 8], opset: 17, uint8: true });
       if (project.name === 'testing') {
         expect(r.cases).toBe(numRuns());
         expect(r.message).toMatch(/^1 of 3 elements differ; worst is element 2: got 3, expected 3\.5, \|diff\| 0\.5 > tolerance /);
@@ -180,6 +183,7 @@ for (const project of PROJECTS) {
       if (project.name === 'data') expect(r).toEqual({ shape: [2], node: 'function' });
       if (project.name === 'gpu') expect(r).toEqual({ create: 'function' });
       if (project.name === 'testing') expect(r).toEqual({ ok: true, numRuns: numRuns(), version: '0.1.0' });
+      if (project.name === 'onnx') expect(r).toEqual({ exportOnnx: 'function', converters: true });
     });
 
     it('type-checks with strict TypeScript (nodenext ESM + CJS, and bundler resolution)', () => {

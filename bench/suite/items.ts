@@ -12,13 +12,18 @@ import '@tensorflow/tfjs-backend-cpu';
 import { batchNorm, conv2d, crossEntropy, Generator, grad, matmul, noGrad, ones, randint, randn, type Tensor, tidy, zeros } from '@dynconv/core';
 import type { Module } from '@dynconv/nn';
 import { createModel, type ModelName } from '@dynconv/models';
+import { exportOnnx } from '@dynconv/onnx';
 import { DEFAULT_CONFIG, DyCnn, type ModelKind } from '../../tools/models/dy-cnn.js';
+import { DY_CNN_CONVERTERS } from '../../tools/models/onnx.js';
 import { buildOptimizer } from '../../tools/train/optim.js';
 import type { Unit } from './stats.js';
 import { registerDepthwiseGradient } from './tfjs-grads.js';
 
 /** One rep of an item on one side. */
 export type Run = () => void;
+
+/** One rep that returns a promise (onnxruntime-node's `session.run`). */
+export type AsyncRun = () => Promise<unknown>;
 
 /** A PyTorch measurement: an op of bench/torch/worker.py and its parameters. */
 export interface TorchSpec {
@@ -37,8 +42,13 @@ export interface Item {
   dynconv: () => Run;
   torch: (() => TorchSpec) | null;
   tfjs: (() => Run) | null;
+  /**
+   * onnxruntime-node: a session on the item's model as @dynconv/onnx exports it, with this many
+   * intra-op threads; absent for the items that have no ONNX model.
+   */
+  ort?: (threads: number) => Promise<AsyncRun>;
   /** Why a side is n/a. */
-  na?: { torch?: string; tfjs?: string };
+  na?: { torch?: string; tfjs?: string; ort?: string };
 }
 
 const gen = () => new Generator(0);
@@ -305,6 +315,44 @@ function modelItem(id: string, name: ModelName, torchvisionName: string | null):
   };
 }
 
+// ---- 8. ONNX: the same eval forward in onnxruntime-node ---------------------------------------
+
+/**
+ * An eval forward at batch `batch`, dynconv vs onnxruntime-node running the model exported by
+ * @dynconv/onnx (dynamic batch; dynamic convolutions as kernel-fusion graphs, a Scan over the
+ * images). The same weights and input on both sides; torch's column is torchvision's model
+ * where there is one.
+ */
+function onnxItem(id: string, what: 'dycnn' | ModelName, batch: number, torchvisionName: string | null): Item {
+  const setup = () => {
+    const model = (what === 'dycnn' ? new DyCnn({ ...DEFAULT_CONFIG, kind: 'dynamic' }, { generator: gen() }) : createModel(what, { generator: new Generator(1) })).eval() as Module<[Tensor], Tensor>;
+    const x = randn(what === 'dycnn' ? [batch, 1, 28, 28] : [batch, 3, 224, 224], { generator: gen() });
+    return { model, x };
+  };
+  const input = what === 'dycnn' ? '1x28x28' : '3x224x224';
+  return {
+    id,
+    title: `${what === 'dycnn' ? 'Dy-CNN (the trainer\'s, kernel fusion)' : what} eval forward, batch ${batch}, ${input}; ort: its ONNX export (opset 17, dynamic batch${what === 'dycnn' || what.startsWith('dy') ? ', kernel fusion as a Scan' : ''})${torchvisionName ? ` (torch: torchvision.models.${torchvisionName}())` : ''}`,
+    unit: 'img/s',
+    work: batch,
+    dynconv: () => {
+      const { model, x } = setup();
+      return () => tidy(() => void noGrad(() => model.forward(x)));
+    },
+    torch: torchvisionName ? () => ({ op: 'model', params: { name: torchvisionName, size: 224, batch } }) : null,
+    tfjs: null,
+    ort: async (threads) => {
+      const ort = await import('onnxruntime-node');
+      const { model, x } = setup();
+      const bytes = exportOnnx(model, x, { converters: DY_CNN_CONVERTERS });
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+      const feeds = { input: new ort.Tensor('float32', x.dataSync() as Float32Array, [...x.shape]) };
+      return () => session.run(feeds);
+    },
+    na: { ...(torchvisionName ? {} : { torch: what === 'dycnn' ? 'the PyTorch Dy-CNN mirror has no eval op' : 'no torchvision twin' }), tfjs: 'not built in tfjs' },
+  };
+}
+
 /** Every item, in report order. */
 export const ITEMS: readonly Item[] = [
   matmulItem(512),
@@ -322,4 +370,10 @@ export const ITEMS: readonly Item[] = [
   modelItem('mobilenetv2', 'mobilenetV2', 'mobilenet_v2'),
   modelItem('dyresnet18', 'dyResnet18', null),
   modelItem('dymobile', 'dyMobile', null),
+  onnxItem('onnx-dycnn-b1', 'dycnn', 1, null),
+  onnxItem('onnx-dycnn-b32', 'dycnn', 32, null),
+  onnxItem('onnx-resnet18-b1', 'resnet18', 1, 'resnet18'),
+  onnxItem('onnx-resnet18-b32', 'resnet18', 32, 'resnet18'),
+  onnxItem('onnx-dyresnet18-b1', 'dyResnet18', 1, null),
+  onnxItem('onnx-dyresnet18-b32', 'dyResnet18', 32, null),
 ];

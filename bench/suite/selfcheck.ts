@@ -59,10 +59,10 @@ const item: ItemResult = {
   title: 'x',
   unit: 'GFLOP/s',
   work: 1e9,
-  columns: { dynconv: col(20), 'dynconv-2t': col(NaN, 'n/a'), 'torch-1': col(5), 'torch-2': col(4), tfjs: col(400) },
+  columns: { dynconv: col(20), 'dynconv-2t': col(NaN, 'n/a'), 'torch-1': col(5), 'torch-2': col(4), tfjs: col(400), 'ort-1': col(10), 'ort-2': col(NaN, 'n/a') },
 };
-assert.equal(COLUMNS.length, 5);
-assert.deepEqual(timeRows([item]).rows[0], ['x', '20.0', 'n/a', '5.00', '4.00', '400', '0.25x', '0.20x', '20.0x']);
-assert.deepEqual(unitRows([item]).rows[0], ['x', 'GFLOP/s', '50.0', 'n/a', '200', '250', '2.50']);
+assert.equal(COLUMNS.length, 7);
+assert.deepEqual(timeRows([item]).rows[0], ['x', '20.0', 'n/a', '5.00', '4.00', '400', '10.0', 'n/a', '0.25x', '0.20x', '20.0x', '0.50x', 'n/a']);
+assert.deepEqual(unitRows([item]).rows[0], ['x', 'GFLOP/s', '50.0', 'n/a', '200', '250', '2.50', '100', 'n/a']);
 
 console.log('bench/suite selfcheck: all assertions passed');

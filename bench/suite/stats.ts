@@ -76,6 +76,25 @@ export function measureSync(fn: () => void, policy: RepPolicy): { ms: number[]; 
   return { ms, slow: false };
 }
 
+/** {@link measureSync} for a function that returns a promise (onnxruntime's `session.run`): each rep awaited. */
+export async function measureAsync(fn: () => Promise<unknown>, policy: RepPolicy): Promise<{ ms: number[]; slow: boolean }> {
+  let last = 0;
+  for (let i = 0; i < Math.max(1, policy.warmup); i++) {
+    const t0 = performance.now();
+    await fn();
+    last = performance.now() - t0;
+  }
+  if (last >= policy.slowMs) return { ms: [last], slow: true };
+  const reps = repsFor(last, policy);
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return { ms, slow: false };
+}
+
 /**
  * Selects ids by a comma list of exact ids or prefix globs ("matmul*"); throws on a pattern that
  * matches nothing, naming the known ids. An empty list selects everything.

@@ -192,7 +192,7 @@ def setup_dycnn_train(p):
 def setup_model(p):
     import torchvision
     model = getattr(torchvision.models, p['name'])().eval()
-    x = torch.randn(1, 3, p['size'], p['size'])
+    x = torch.randn(p.get('batch', 1), 3, p['size'], p['size'])
 
     def run():
         with torch.no_grad():

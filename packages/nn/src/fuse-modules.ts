@@ -95,7 +95,8 @@ export function fuseModules<M extends AnyModule>(model: M, groups: readonly (rea
     p.names.forEach((name, k) => {
       const dot = name.lastIndexOf('.');
       const parent = dot < 0 ? model : resolve(name.slice(0, dot));
-      parent.replaceModule(name.slice(dot + 1), k === 0 ? fusedConvs[i]! : new Identity());
+      // The new modules take the model's eval mode, so the whole model stays in one mode.
+      parent.replaceModule(name.slice(dot + 1), (k === 0 ? fusedConvs[i]! : new Identity()).eval());
     });
   });
   return model;
