@@ -4,9 +4,9 @@
  * DynamicConv2d, the predictor, the head's Sequential) use the package's built-in converters.
  */
 import { converter, type ConverterEntry, type OnnxValue } from '@dynconv/onnx';
-import { ConvBnRelu, DyCnn, DynamicBlock, StaticBlock } from './dy-cnn.js';
+import { ConvBnRelu, DyCnn, DynamicBlock, FixedBlock, StaticBlock } from './dy-cnn.js';
 
-/** The converters of DyCnn, ConvBnRelu, StaticBlock and DynamicBlock. */
+/** The converters of DyCnn, ConvBnRelu, StaticBlock, DynamicBlock and FixedBlock. */
 export const DY_CNN_CONVERTERS: readonly ConverterEntry[] = [
   converter(DyCnn, (cx, m, x) => cx.call(m.head, cx.call(m.stage2, cx.call(m.stage1, cx.call(m.stem, x!))))),
   converter(ConvBnRelu, (cx, m, x) => cx.graph.relu(cx.call(m.bn, cx.call(m.conv, x!)))),
@@ -16,5 +16,10 @@ export const DY_CNN_CONVERTERS: readonly ConverterEntry[] = [
     const [eta1, eta2] = g.split(cx.call(m.predictor, x!), 1, [m.conv1.numCoefficients, m.conv2.numCoefficients]) as [OnnxValue, OnnxValue];
     const h = g.relu(cx.call(m.bn1, cx.call(m.conv1, x!, eta1)));
     return g.relu(cx.call(m.bn2, cx.call(m.conv2, h, eta2)));
+  }),
+  converter(FixedBlock, (cx, m, x) => {
+    const g = cx.graph;
+    const h = g.relu(cx.call(m.bn1, cx.call(m.conv1, x!)));
+    return g.relu(cx.call(m.bn2, cx.call(m.conv2, h)));
   }),
 ];

@@ -81,6 +81,15 @@ export const DYNAMIC_CONVERTERS: readonly ConverterEntry[] = [
    * block's shared predictor), as forward() takes them.
    */
   converter(DynamicConv2d, (cx, m, x, eta) => {
+    if (!eta && m.predictorKind === 'fixed') {
+      // The Fix ablation: every coefficient 1, so the layer is one convolution with its bank
+      // summed per output channel, as its forward computes it.
+      const g = cx.graph;
+      const w = m.summedWeight();
+      const weight = g.constant(Float32Array.from(w.dataSync() as ArrayLike<number>, Number), w.shape, `${g.scope}.summed_weight`);
+      const bias = m.bias ? g.weight(m.bias) : null;
+      return g.conv(x!, weight, bias, m.convOptions);
+    }
     if (!eta) {
       if (!m.predictor) throw new Error(`${cx.graph.scope}: a DynamicConv2d with an external predictor needs its coefficients: convert it with cx.call(layer, x, eta)`);
       eta = cx.call(m.predictor, x!);
