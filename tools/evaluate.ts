@@ -11,14 +11,14 @@
  *   tsx tools/evaluate.ts runs/mnist-dynamic/checkpoint.safetensors [--fusion kernel|output|both] [--test-limit N]
  */
 import { parseArgs } from 'node:util';
+import { runCli, UsageError } from './cli.js';
 import { inferenceCost } from './models/cost.js';
-import { DyCnn } from './models/dy-cnn.js';
 import { GPU_MODES, TRAIN_BACKENDS } from './train/args.js';
 import { joinNegativeValues, parseImageCount, valueFlagsOf } from './train/argv.js';
 import { selectBackend } from './train/backend.js';
 import { DATASET_INFO, loadSplit, testLoader } from './train/data.js';
 import { type Evaluation, evaluateModel } from './train/evaluation.js';
-import { readRun } from './train/run.js';
+import { loadTrainedModel } from './train/run.js';
 
 const USAGE = `usage: tsx tools/evaluate.ts CHECKPOINT [flags]
 
@@ -36,7 +36,6 @@ Test accuracy and confusion matrix of a checkpoint written by tools/train.ts.
 /** A near-tie: two logits this close may order differently under the two paths' rounding. */
 const TIE = 1e-3;
 
-class UsageError extends Error {}
 
 const FLAGS = {
   fusion: { type: 'string' },
@@ -96,25 +95,16 @@ function formatConfusion(confusion: number[][], classes: readonly string[]): str
 }
 
 async function main(): Promise<number> {
-  let opts;
-  try {
-    opts = parse(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`evaluate: ${e.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const opts = parse(process.argv.slice(2));
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const chosen = await selectBackend(opts.backend, opts.gpuMode);
   if (chosen) console.log(chosen);
-  const { checkpoint, extra } = readRun(opts.checkpoint);
+  const { checkpoint, extra, model } = loadTrainedModel(opts.checkpoint);
   const { args, config } = extra;
   const info = DATASET_INFO[args.dataset];
-  const model = new DyCnn(config);
-  checkpoint.restore({ model });
   const test = await loadSplit(args.dataset, 'test', opts.limit);
   const loader = testLoader(test, args.dataset, opts.backend, opts.batchSize);
   const cost = inferenceCost(model);
@@ -159,10 +149,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`evaluate: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli('evaluate', USAGE, main);

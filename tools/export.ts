@@ -15,10 +15,11 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Generator, noGrad, randn, type Tensor, zeros } from '@dynconv/core';
 import { type DynamicExport, exportOnnx } from '@dynconv/onnx';
+import { runCli, UsageError } from './cli.js';
 import { DyCnn } from './models/dy-cnn.js';
 import { DY_CNN_CONVERTERS } from './models/onnx.js';
 import { DATASET_INFO } from './train/data.js';
-import { readRun } from './train/run.js';
+import { loadTrainedModel } from './train/run.js';
 
 const USAGE = `usage: tsx tools/export.ts CHECKPOINT --onnx OUT.onnx [flags]
 
@@ -35,7 +36,6 @@ Exports a checkpoint written by tools/train.ts as an ONNX model (opset 17, eval 
                               and compare with dynconv (max relative difference must be <= 1e-4)
   --help                      this text`;
 
-class UsageError extends Error {}
 
 function parse(argv: string[]) {
   let parsed;
@@ -99,24 +99,14 @@ async function check(bytes: Uint8Array, model: DyCnn, shape: readonly number[], 
 }
 
 async function main(): Promise<number> {
-  let opts;
-  try {
-    opts = parse(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`export: ${e.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const opts = parse(process.argv.slice(2));
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { checkpoint, extra } = readRun(opts.checkpoint);
+  const { checkpoint, extra, model } = loadTrainedModel(opts.checkpoint);
   const { args, config } = extra;
   const info = DATASET_INFO[args.dataset];
-  const model = new DyCnn(config);
-  checkpoint.restore({ model });
-  model.eval();
   const example: Tensor = zeros([opts.batch ?? 1, config.inChannels, 28, 28]);
   const t0 = performance.now();
   const bytes = exportOnnx(model, example, {
@@ -140,10 +130,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`export: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli('export', USAGE, main);

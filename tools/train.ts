@@ -6,19 +6,13 @@
  * Ctrl-C saves a checkpoint at the current step and exits with code 130; a second Ctrl-C exits
  * at once. Bad flags print the usage and exit with code 2.
  */
-import { parseTrainArgs, USAGE, UsageError } from './train/args.js';
+import { runCli } from './cli.js';
+import { parseTrainArgs, USAGE } from './train/args.js';
 import { selectBackend } from './train/backend.js';
 import { readRun, runTraining, type StopControl } from './train/run.js';
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseTrainArgs(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`train: ${e.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseTrainArgs(process.argv.slice(2));
   if (parsed.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -46,10 +40,4 @@ function storedArgs(path: string): { backend: string; gpuMode?: string } | undef
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`train: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli('train', USAGE, main);

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ablationSpecs } from '../../tools/paper/ablation.js';
-import { ablationDataset, BUDGETS, budgetFlags, parsePaperArgs, PaperUsageError } from '../../tools/paper/budget.js';
+import { UsageError } from '../../tools/cli.js';
+import { ablationDataset, BUDGETS, budgetFlags, parsePaperArgs } from '../../tools/paper/budget.js';
 import { combine, pooled } from '../../tools/paper/claims.js';
 import { markdownTable } from '../../tools/paper/cli.js';
 import { commands, runDir, runName, trainFlags } from '../../tools/paper/runs.js';
@@ -59,7 +60,7 @@ describe('budgets', () => {
       [['--limit', '0'], /--limit must be a positive integer or 'all'/],
       [['--frobnicate'], /Unknown option/],
     ] as const) {
-      expect(() => parsePaperArgs(argv as readonly string[])).toThrow(PaperUsageError);
+      expect(() => parsePaperArgs(argv as readonly string[])).toThrow(UsageError);
       expect(() => parsePaperArgs(argv as readonly string[])).toThrow(msg);
     }
     expect(parsePaperArgs(['--help'])).toBeUndefined();

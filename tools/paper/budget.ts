@@ -8,6 +8,7 @@
  * one epoch over 6,000 training images, each evaluated on 2,000 test images.
  */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../cli.js';
 import type { DatasetName } from '../train/args.js';
 import { parseImageCount } from '../train/argv.js';
 
@@ -76,10 +77,6 @@ export interface PaperOptions {
   extra: Record<string, string | boolean | string[] | undefined>;
 }
 
-/** Bad command line: printed with the usage, exit code 2. */
-export class PaperUsageError extends Error {
-  override name = 'PaperUsageError';
-}
 
 /** The usage lines every tool of tools/paper/ shares. */
 export const COMMON_USAGE = `  --quick                 the smoke-test budget (a minute or two)
@@ -119,7 +116,7 @@ type ExtraFlags = Record<string, { type: 'string' | 'boolean'; multiple?: boolea
 /**
  * Parses a tools/paper/ command line: the budget, its overrides, and the tool's own flags
  * (`extraFlags`). Returns undefined for --help.
- * @throws PaperUsageError for bad flags.
+ * @throws UsageError for bad flags.
  */
 export function parsePaperArgs(argv: readonly string[], extraFlags: ExtraFlags = {}, allowPositionals = false): PaperOptions | undefined {
   let values: Record<string, string | boolean | string[] | undefined>;
@@ -127,40 +124,40 @@ export function parsePaperArgs(argv: readonly string[], extraFlags: ExtraFlags =
   try {
     ({ values, positionals } = parseArgs({ args: [...argv], options: { ...FLAGS, ...extraFlags }, strict: true, allowPositionals }));
   } catch (e) {
-    throw new PaperUsageError((e as Error).message);
+    throw new UsageError((e as Error).message);
   }
   if (values.help) return undefined;
-  if (values.quick && values.full) throw new PaperUsageError('--quick and --full are two budgets: give one of them');
+  if (values.quick && values.full) throw new UsageError('--quick and --full are two budgets: give one of them');
   const base = BUDGETS[values.quick ? 'quick' : values.full ? 'full' : 'default'];
   const str = (k: string) => values[k] as string | undefined;
   const int = (k: string, min: number): number | undefined => {
     const v = str(k);
     if (v === undefined) return undefined;
     const x = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(x) || x < min) throw new PaperUsageError(`--${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(x) || x < min) throw new UsageError(`--${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     return x;
   };
   const list = (k: string, min: number): number[] | undefined => {
     const v = str(k);
     if (v === undefined) return undefined;
     const xs = v.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : NaN));
-    if (!xs.length || xs.some((x) => !Number.isSafeInteger(x) || x < min)) throw new PaperUsageError(`--${k} must be integers >= ${min} separated by commas, got ${JSON.stringify(v)}`);
+    if (!xs.length || xs.some((x) => !Number.isSafeInteger(x) || x < min)) throw new UsageError(`--${k} must be integers >= ${min} separated by commas, got ${JSON.stringify(v)}`);
     return xs;
   };
   const count = (k: string): number | undefined | null => {
     const v = str(k);
     if (v === undefined) return null;
     const r = parseImageCount(k, v);
-    if ('error' in r) throw new PaperUsageError(r.error);
+    if ('error' in r) throw new UsageError(r.error);
     return r.value;
   };
   const datasetsText = str('datasets');
   const datasets = datasetsText?.split(',') as DatasetName[] | undefined;
   if (datasets && (!datasets.length || datasets.some((d) => d !== 'mnist' && d !== 'fashion') || new Set(datasets).size !== datasets.length)) {
-    throw new PaperUsageError(`--datasets must be mnist, fashion or both separated by a comma, got ${JSON.stringify(datasetsText)}`);
+    throw new UsageError(`--datasets must be mnist, fashion or both separated by a comma, got ${JSON.stringify(datasetsText)}`);
   }
   const widths = list('widths', 1);
-  if (widths && widths.length !== 2) throw new PaperUsageError(`--widths must be two integers A,B, got ${JSON.stringify(str('widths'))}`);
+  if (widths && widths.length !== 2) throw new UsageError(`--widths must be two integers A,B, got ${JSON.stringify(str('widths'))}`);
   const limit = count('limit');
   const testLimit = count('test-limit');
   const override = (b: Budget): Budget => ({

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SampleSummary } from '@dynconv/analysis';
-import { PaperUsageError } from './budget.js';
+import { runCli } from '../cli.js';
 import { type PaperContext, RunStopped } from './runs.js';
 
 /** True when the module at `url` is the script node was started with. */
@@ -24,23 +24,16 @@ export function cliContext(runsDir: string, verbose: boolean): PaperContext {
   return ctx;
 }
 
-/** Runs a tool's main, mapping usage errors to exit code 2 and a stopped run to 130. */
+/** Runs a tool's main (tools/cli.ts's runCli): usage errors exit with code 2, a stopped run with 130. */
 export function runMain(name: string, usage: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof PaperUsageError) {
-        process.stderr.write(`${name}: ${e.message}\n\n${usage}\n`);
-        process.exit(2);
-      }
-      if (e instanceof RunStopped) {
-        process.stderr.write(`${name}: ${e.message}\n`);
-        process.exit(130);
-      }
-      process.stderr.write(`${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
+  runCli(name, usage, main, (e) => {
+    if (e instanceof RunStopped) {
+      process.stderr.write(`${name}: ${e.message}\n`);
+      return 130;
+    }
+    process.stderr.write(`${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  });
 }
 
 /** `98.63 ± 0.12` (percent points, two decimals). */

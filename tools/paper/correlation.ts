@@ -13,11 +13,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convLayers, type CorrelationSummary, type HistogramCell, type LayerCorrelation, ModelCorrelation, PAPER_BINS, renderBinBars, renderHistogramGrid } from '@dynconv/analysis';
-import { DyCnn, type ModelKind } from '../models/dy-cnn.js';
+import type { ModelKind } from '../models/dy-cnn.js';
 import type { DatasetName } from '../train/args.js';
 import { DATASET_INFO, loadSplit, testLoader } from '../train/data.js';
-import { readRun } from '../train/run.js';
-import { type Budget, COMMON_USAGE, parsePaperArgs, PaperUsageError } from './budget.js';
+import { loadTrainedModel } from '../train/run.js';
+import { UsageError } from '../cli.js';
+import { type Budget, COMMON_USAGE, parsePaperArgs } from './budget.js';
 import { cliContext, isMain, markdownTable, runMain } from './cli.js';
 import { ensureRun, type PaperContext } from './runs.js';
 import { modelLabel } from './study.js';
@@ -55,10 +56,7 @@ export interface CorrelateOptions {
 
 /** Runs a tools/train.ts checkpoint in eval mode over test images and correlates its conv layers. */
 export async function correlateCheckpoint(path: string, opts: CorrelateOptions): Promise<CheckpointCorrelation> {
-  const { checkpoint, extra } = readRun(path);
-  const model = new DyCnn(extra.config);
-  checkpoint.restore({ model });
-  model.eval();
+  const { extra, model } = loadTrainedModel(path);
   const kernelImages = Math.min(opts.kernelImages ?? 100, opts.images);
   const analysis = new ModelCorrelation(model, { layers: opts.layers, kernelImages, thresholds: PAPER_BINS });
   const test = await loadSplit(extra.args.dataset, 'test', opts.images);
@@ -216,7 +214,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const images = opts.extra.images === undefined ? opts.budget.correlationImages : Number(opts.extra.images);
-  if (!Number.isInteger(images) || images < 2) throw new PaperUsageError(`--images must be an integer >= 2, got ${JSON.stringify(opts.extra.images)}`);
+  if (!Number.isInteger(images) || images < 2) throw new UsageError(`--images must be an integer >= 2, got ${JSON.stringify(opts.extra.images)}`);
   const layers = opts.extra.layer as string[] | undefined;
   if (opts.positionals.length) {
     const results: CheckpointCorrelation[] = [];

@@ -308,3 +308,12 @@ export function readRun(path: string): { checkpoint: ReturnType<typeof loadCheck
   return { checkpoint, extra: runExtraOf(checkpoint.extra, path) };
 }
 
+/** {@link readRun}, plus the net the checkpoint holds: rebuilt from its stored settings, weights restored, in eval mode. */
+export function loadTrainedModel(path: string): ReturnType<typeof readRun> & { model: DyCnn } {
+  const run = readRun(path);
+  const model = new DyCnn(run.extra.config);
+  run.checkpoint.restore({ model });
+  model.eval();
+  return { ...run, model };
+}
+
