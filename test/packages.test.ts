@@ -83,11 +83,17 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** The files and package.json of a tarball. */
+const listings = new Map<Pkg, { files: string[]; manifest: Record<string, any> }>();
+
+/** The files and package.json of a tarball (read once per package). */
 function listTarball(p: Pkg): { files: string[]; manifest: Record<string, any> } {
-  const files = run('tar', ['-tzf', tarballs[p]], work).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-  const manifest = JSON.parse(run('tar', ['-xzOf', tarballs[p], 'package/package.json'], work));
-  return { files, manifest };
+  let listing = listings.get(p);
+  if (!listing) {
+    const files = run('tar', ['-tzf', tarballs[p]], work).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    listing = { files, manifest: JSON.parse(run('tar', ['-xzOf', tarballs[p], 'package/package.json'], work)) };
+    listings.set(p, listing);
+  }
+  return listing;
 }
 
 describe('the tarballs', () => {
