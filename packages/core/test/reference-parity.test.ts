@@ -21,7 +21,7 @@ import {
 import { referenceKernels } from '../src/reference/index.js';
 import {
   argReduceCaseArb, assignCaseArb, BINARY_NAMES, binaryCaseArb, checkGradients, convCaseArb, copyCaseArb, CPU_CASES, expectMatchesReference, fillCaseArb,
-  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, runs, scatterAddCaseArb, UNARY_NAMES, unaryCaseArb, whereCaseArb,
+  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, runs, scatterAddCaseArb, failingCases, specialValueCases, UNARY_NAMES, unaryCaseArb, whereCaseArb,
 } from '@dynconv/testing';
 
 const o = CPU_CASES;
@@ -35,6 +35,9 @@ describe('cpu vs reference: elementwise kernels', () => {
   it('Copy (every dtype to every dtype)', () => prop(copyCaseArb(o), 4));
   it('Assign', () => prop(assignCaseArb(o), 2));
   it('Fill', () => prop(fillCaseArb(o), 2));
+  it('every Unary and Binary function on every special value (float32, float64)', () => {
+    expect(failingCases([...specialValueCases('float32'), ...specialValueCases('float64')], (c) => expectMatchesReference('cpu', c))).toEqual([]);
+  });
 });
 
 describe('cpu vs reference: reductions and matmul', () => {

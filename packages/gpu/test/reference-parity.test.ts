@@ -10,10 +10,10 @@
  * over absolute values; ints, bools and positions exact (zeros unsigned).
  */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   argReduceCaseArb, assignCaseArb, BINARY_NAMES, binaryCaseArb, type CaseOptions, convCaseArb, copyCaseArb, expectMatchesReference, fillCaseArb,
-  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, runs, scatterAddCaseArb, type Tolerances, UNARY_NAMES, unaryCaseArb, whereCaseArb,
+  gatherCaseArb, type KernelCase, matmulCaseArb, poolArgMaxCaseArb, reduceCaseArb, runs, scatterAddCaseArb, failingCases, specialValueCases, type Tolerances, UNARY_NAMES, unaryCaseArb, whereCaseArb,
 } from '@dynconv/testing';
 import { modesUnderTest, runScale } from './helpers.js';
 
@@ -35,6 +35,9 @@ for (const m of modesUnderTest().filter((m) => m.backend)) {
 
     it('Unary, every function', () => prop(fc.constantFrom(...UNARY_NAMES).chain((n) => unaryCaseArb(o, n)), 8));
     it('Binary, every function', () => prop(fc.constantFrom(...BINARY_NAMES).chain((n) => binaryCaseArb(o, n)), 8));
+    it('every Unary and Binary function on every special value', () => {
+      expect(failingCases(specialValueCases('float32'), (c) => expectMatchesReference(name, c, GPU_TOLERANCES))).toEqual([]);
+    });
     it('Where', () => prop(whereCaseArb(o)));
     it('Copy', () => prop(copyCaseArb(o), 2));
     it('Assign', () => prop(assignCaseArb(o)));

@@ -28,8 +28,9 @@ const tl = (1.0 - te) / (1.0 + te);
 const out = ax < 0.1 ? tp : (${x} < 0.0 ? -tl : tl);`,
   Sigmoid: (x) => `const se = Math.exp(-Math.abs(${x}));
 const out = ${x} >= 0.0 ? 1.0 / (1.0 + se) : se / (1.0 + se);`,
-  Relu: (x) => `const out = ${x} < 0.0 ? 0.0 : ${x};`,
-  Relu6: (x) => `const out = ${x} < 0.0 ? 0.0 : (${x} > 6.0 ? 6.0 : ${x});`,
+  // NaN passes through: a GLSL compiler may turn the bare selects into max/min, which drop NaN.
+  Relu: (x) => `const out = ${x} != ${x} ? ${x} : (${x} < 0.0 ? 0.0 : ${x});`,
+  Relu6: (x) => `const out = ${x} != ${x} ? ${x} : (${x} < 0.0 ? 0.0 : (${x} > 6.0 ? 6.0 : ${x}));`,
   Sign: (x) => `const out = ${x} > 0.0 ? 1.0 : (${x} < 0.0 ? -1.0 : ${x});`,
   // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), a Taylor series near 0 for relative accuracy.
   Erf: (x) => `const ax = Math.abs(${x});
@@ -39,10 +40,11 @@ const et = 1.0 / (1.0 + 0.3275911 * ax);
 const ep = ((((1.061405429 * et - 1.453152027) * et + 1.421413741) * et - 0.284496736) * et + 0.254829592) * et;
 const ea = 1.0 - ep * Math.exp(-x2);
 const out = ax < 0.1 ? es : (${x} < 0.0 ? -ea : ea);`,
-  // Kahan's tricks: exact near 0, without a native log1p/expm1.
+  // Kahan's tricks: exact near 0, without a native log1p/expm1. Where 1 + x rounds to x (large x,
+  // +Infinity) the correction factor is 1: taken directly, since Infinity / Infinity is NaN.
   Log1p: (x) => `const u = 1.0 + ${x};
 const um = u - 1.0;
-const out = um == 0.0 ? ${x} : Math.log(u) * (${x} / um);`,
+const out = um == 0.0 ? ${x} : (um == ${x} ? Math.log(u) : Math.log(u) * (${x} / um));`,
   Expm1: (x) => `const u = Math.exp(${x});
 const um = u - 1.0;
 const lu = Math.log(u);
@@ -60,14 +62,16 @@ const BINARY: Record<BinaryKernelName, (a: string, b: string) => string> = {
   Sub: (a, b) => `const out = ${a} - ${b};`,
   Mul: (a, b) => `const out = ${a} * ${b};`,
   Div: (a, b) => `const out = ${a} / ${b};`,
-  // pow of a negative base is defined for integer exponents only (GLSL's pow is not defined there).
+  // pow of a negative base is defined for integer exponents only (GLSL's pow is not defined there),
+  // and for -Infinity, as |a|^b; NaN in, NaN out (GLSL's pow need not propagate it), except x^0 = 1.
   Pow: (a, b) => `const pa = Math.abs(${a});
 const pp = Math.pow(pa + (pa == 0.0 ? 1.0 : 0.0), ${b});
 const pz = ${b} > 0.0 ? 0.0 : (1.0 / 0.0);
 const pi = Math.floor(${b}) == ${b} ? 1.0 : 0.0;
 const po = Math.floor(${b} * 0.5) * 2.0 != ${b} ? 1.0 : 0.0;
-const pn = pi > 0.5 ? (po > 0.5 ? -pp : pp) : (0.0 / 0.0);
-const out = ${b} == 0.0 ? 1.0 : (pa == 0.0 ? pz : (${a} < 0.0 ? pn : pp));`,
+const pn = pi > 0.5 ? (po > 0.5 ? -pp : pp) : (pa == (1.0 / 0.0) ? pp : (0.0 / 0.0));
+const pnan = ${a} != ${a} || ${b} != ${b} ? 1.0 : 0.0;
+const out = ${b} == 0.0 ? 1.0 : (pnan > 0.5 ? (0.0 / 0.0) : (pa == 0.0 ? pz : (${a} < 0.0 ? pn : pp)));`,
   Maximum: (a, b) => `const out = ${a} != ${a} ? ${a} : (${b} != ${b} ? ${b} : (${a} > ${b} ? ${a} : ${b}));`,
   Minimum: (a, b) => `const out = ${a} != ${a} ? ${a} : (${b} != ${b} ? ${b} : (${a} < ${b} ? ${a} : ${b}));`,
   Eq: (a, b) => `const out = ${a} == ${b} ? 1.0 : 0.0;`,
