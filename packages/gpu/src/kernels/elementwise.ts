@@ -57,21 +57,32 @@ const rd = ${x} - rf;
 const out = rd > 0.5 ? rf + 1.0 : (rd < 0.5 ? rf : (Math.floor(rf * 0.5) * 2.0 == rf ? rf : rf + 1.0));`,
 };
 
-const BINARY: Record<BinaryKernelName, (a: string, b: string) => string> = {
-  Add: (a, b) => `const out = ${a} + ${b};`,
-  Sub: (a, b) => `const out = ${a} - ${b};`,
-  Mul: (a, b) => `const out = ${a} * ${b};`,
-  Div: (a, b) => `const out = ${a} / ${b};`,
-  // pow of a negative base is defined for integer exponents only (GLSL's pow is not defined there),
-  // and for -Infinity, as |a|^b; NaN in, NaN out (GLSL's pow need not propagate it), except x^0 = 1.
-  Pow: (a, b) => `const pa = Math.abs(${a});
+/**
+ * Lines defining `out` as a^b. pow of a negative base is defined for integer exponents only
+ * (GLSL's pow is not defined there), and for -Infinity, as |a|^b; NaN in, NaN out (GLSL's pow
+ * need not propagate it), except x^0 = 1.
+ */
+function powLines(a: string, b: string, out: string): string {
+  return `const pa = Math.abs(${a});
 const pp = Math.pow(pa + (pa == 0.0 ? 1.0 : 0.0), ${b});
 const pz = ${b} > 0.0 ? 0.0 : (1.0 / 0.0);
 const pi = Math.floor(${b}) == ${b} ? 1.0 : 0.0;
 const po = Math.floor(${b} * 0.5) * 2.0 != ${b} ? 1.0 : 0.0;
 const pn = pi > 0.5 ? (po > 0.5 ? -pp : pp) : (pa == (1.0 / 0.0) ? pp : (0.0 / 0.0));
 const pnan = ${a} != ${a} || ${b} != ${b} ? 1.0 : 0.0;
-const out = ${b} == 0.0 ? 1.0 : (pnan > 0.5 ? (0.0 / 0.0) : (pa == 0.0 ? pz : (${a} < 0.0 ? pn : pp)));`,
+const ${out} = ${b} == 0.0 ? 1.0 : (pnan > 0.5 ? (0.0 / 0.0) : (pa == 0.0 ? pz : (${a} < 0.0 ? pn : pp)));`;
+}
+
+/** int32 a^b: a power of integers with b >= 0 is an integer, and GLSL's pow (exp2(b log2 a)) can land just below it. */
+const intPow = (a: string, b: string) => `${powLines(a, b, 'pw')}
+const out = ${b} >= 0.0 ? Math.floor(pw + 0.5) : pw;`;
+
+const BINARY: Record<BinaryKernelName, (a: string, b: string) => string> = {
+  Add: (a, b) => `const out = ${a} + ${b};`,
+  Sub: (a, b) => `const out = ${a} - ${b};`,
+  Mul: (a, b) => `const out = ${a} * ${b};`,
+  Div: (a, b) => `const out = ${a} / ${b};`,
+  Pow: (a, b) => powLines(a, b, 'out'),
   Maximum: (a, b) => `const out = ${a} != ${a} ? ${a} : (${b} != ${b} ? ${b} : (${a} > ${b} ? ${a} : ${b}));`,
   Minimum: (a, b) => `const out = ${a} != ${a} ? ${a} : (${b} != ${b} ? ${b} : (${a} < ${b} ? ${a} : ${b}));`,
   Eq: (a, b) => `const out = ${a} == ${b} ? 1.0 : 0.0;`,
@@ -87,7 +98,7 @@ export function unary(b: GpuBackend, name: UnaryKernelName, x: TensorInfo, outDt
 }
 
 export function binary(b: GpuBackend, name: BinaryKernelName, x: TensorInfo, y: TensorInfo, outDtype: DType): GpuStorage {
-  return elementwise(b, `Binary ${name}`, `B${name}`, [x, y], outDtype, ([u, v]) => BINARY[name](u!, v!));
+  return elementwise(b, `Binary ${name}`, `B${name}`, [x, y], outDtype, ([u, v]) => (name === 'Pow' && outDtype === 'int32' ? intPow : BINARY[name])(u!, v!));
 }
 
 export function where(b: GpuBackend, cond: TensorInfo, x: TensorInfo, y: TensorInfo, outDtype: DType): GpuStorage {
