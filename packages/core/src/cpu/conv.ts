@@ -16,7 +16,8 @@ import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './dep
 import { depthwise3x3FilterGrad, depthwise3x3Forward, depthwise3x3InputGrad, inputGradIs3x3, isDepthwise3x3 } from './depthwise3x3.js';
 import { contiguousFloats } from './contiguous.js';
 import { type FloatArray, gemm } from './gemm.js';
-import { col2imAdd, copyRows, im2col } from './im2col.js';
+import { col2imAdd, copyRows, im2col, paddedPlane } from './im2col.js';
+import { wasmColumns } from './simd-im2col.js';
 import { allocFor, type CpuStorage, releaseScratch } from './storage.js';
 
 
@@ -49,6 +50,12 @@ class Scratch {
     this.held.push(s);
     return s.data as FloatArray;
   }
+  /** A zeroed scratch array. */
+  takeZeroed(size: number): FloatArray {
+    const a = this.take(size);
+    a.fill(0);
+    return a;
+  }
   release(): void {
     for (const s of this.held) releaseScratch(s);
     this.held = [];
@@ -79,12 +86,20 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const scratch = new Scratch(backend, x.dtype);
   const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo);
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // the chunk's [Kg, images x pixels] result
+  const pp = paddedPlane(g);
+  const plane = cols ? scratch.takeZeroed(pp.Hp * pp.Wp) : null;
+  const fast = cols ? wasmColumns(g, pp, xd, cols, plane!, scratch.take(HoWo)) : null;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
     for (let gi = 0; gi < G; gi++) {
       const xOff = (n0 * C + gi * Cg) * H * W;
-      if (cols) for (let t = 0; t < m; t++) im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld);
+      if (cols) {
+        for (let t = 0; t < m; t++) {
+          if (fast) fast.im2col(xOff + t * C * H * W, t * HoWo, ld);
+          else im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld, plane!, pp);
+        }
+      }
       const yOff = (n0 * K + gi * Kg) * HoWo;
       gemm({
         M: Kg, N: ld, K: Ckk, transA: false, transB: false,
@@ -117,6 +132,9 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
   const scratch = new Scratch(backend, dy.dtype);
   const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo); // each GEMM overwrites it
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // dy of the chunk as [Kg, images x pixels]
+  const pp = paddedPlane(g);
+  const plane = cols ? scratch.take(pp.Hp * pp.Wp) : null; // cleared by col2imAdd
+  const fast = cols ? wasmColumns(g, pp, dx, cols, plane!, scratch.take(HoWo)) : null;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
@@ -131,7 +149,12 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
         B: wide ?? dyd, bOffset: wide ? 0 : yOff, ldb: ld,
         C: cols ?? dx, cOffset: cols ? 0 : xOff, ldc: ld, beta: 0,
       });
-      if (cols) for (let t = 0; t < m; t++) col2imAdd(cols, t * HoWo, ld, g, dx, xOff + t * C * H * W);
+      if (cols) {
+        for (let t = 0; t < m; t++) {
+          if (fast) fast.col2imAdd(t * HoWo, ld, xOff + t * C * H * W);
+          else col2imAdd(cols, t * HoWo, ld, g, dx, xOff + t * C * H * W, plane!, pp);
+        }
+      }
     }
   }
   scratch.release();
@@ -158,13 +181,21 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
   const scratch = new Scratch(backend, x.dtype);
   const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo);
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null;
+  const pp = paddedPlane(g);
+  const plane = cols ? scratch.takeZeroed(pp.Hp * pp.Wp) : null;
+  const fast = cols ? wasmColumns(g, pp, xd, cols, plane!, scratch.take(HoWo)) : null;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
     for (let gi = 0; gi < G; gi++) {
       const xOff = (n0 * C + gi * Cg) * H * W;
       const yOff = (n0 * K + gi * Kg) * HoWo;
-      if (cols) for (let t = 0; t < m; t++) im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld);
+      if (cols) {
+        for (let t = 0; t < m; t++) {
+          if (fast) fast.im2col(xOff + t * C * H * W, t * HoWo, ld);
+          else im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld, plane!, pp);
+        }
+      }
       if (wide) for (let t = 0; t < m; t++) copyRows(dyd, yOff + t * K * HoWo, HoWo, wide, t * HoWo, ld, Kg, HoWo);
       // dW_g (+)= dy_g . columns^T, summed over the images of the chunk by the GEMM itself.
       gemm({

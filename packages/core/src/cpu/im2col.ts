@@ -5,98 +5,89 @@
  * side by side (`colOff`, row stride `ld`), so small feature maps make one wide GEMM.
  */
 import type { Geometry } from './conv-geometry.js';
-import { validRange } from './conv-geometry.js';
 import type { FloatArray } from './gemm.js';
 
 /** Runs shorter than this are copied by a loop: a subarray view costs more than the copy. */
 const NATIVE_RUN = 32;
 
-/** Unfolds one image's channel group (at `xOff`) into columns colOff.. of `cols` (row stride `ld`). */
-export function im2col(x: FloatArray, xOff: number, g: Geometry, cols: FloatArray, colOff: number, ld: number): void {
-  const { Cg, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  if (sh === 1 && sw === 1 && W === Wo) return im2colSame(x, xOff, g, cols, colOff, ld);
+/**
+ * The padded plane of one channel: the rows and columns a window can reach, with the padding as
+ * real zeros. With it every tap's row is a plain strided read (no bounds tests, no zero runs),
+ * which is what makes im2col cheap on the 4x4 to 14x14 maps of small nets, where the taps' runs
+ * are a few elements long. `rows` and `cols` are the input rows and columns that land inside it.
+ */
+export interface PaddedPlane {
+  Hp: number;
+  Wp: number;
+  rows: number;
+  cols: number;
+  /**
+   * For each output pixel (oy, ox), the plane offset of its window's top-left tap: tap (i, j)
+   * reads at `at[p] + i * dh * Wp + j * dw`. One loop over Ho * Wo pixels per tap, instead of
+   * a loop per output row of a few elements, whose set-up cost more than the copies.
+   */
+  at: Int32Array;
+}
+
+/** The padded plane of `g`'s windows. */
+export function paddedPlane(g: Geometry): PaddedPlane {
+  const Hp = (g.Ho - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+  const Wp = (g.Wo - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+  const at = new Int32Array(g.Ho * g.Wo);
+  for (let oy = 0; oy < g.Ho; oy++) for (let ox = 0; ox < g.Wo; ox++) at[oy * g.Wo + ox] = oy * g.sh * Wp + ox * g.sw;
+  return { Hp, Wp, rows: Math.max(0, Math.min(g.H, Hp - g.pt)), cols: Math.max(0, Math.min(g.W, Wp - g.pl)), at };
+}
+
+/**
+ * Unfolds one image's channel group (at `xOff`) into columns colOff.. of `cols` (row stride `ld`).
+ * `plane` is scratch of `Hp * Wp` elements whose padding is zero: zero it once per geometry;
+ * each call writes only the positions the input lands on, so the padding stays zero.
+ */
+export function im2col(x: FloatArray, xOff: number, g: Geometry, cols: FloatArray, colOff: number, ld: number, plane: FloatArray, pp: PaddedPlane): void {
+  const { Cg, H, W, kh, kw, Ho, Wo, pt, pl, dh, dw } = g;
+  const { Wp, rows, cols: inCols, at } = pp;
+  const HoWo = Ho * Wo;
   for (let c = 0; c < Cg; c++) {
+    const src = xOff + c * H * W;
+    for (let iy = 0; iy < rows; iy++) {
+      const s = src + iy * W;
+      const d = (iy + pt) * Wp + pl;
+      for (let ix = 0; ix < inCols; ix++) plane[d + ix] = x[s + ix]!;
+    }
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const rowBase = ((c * kh + i) * kw + j) * ld + colOff;
-        const offX = j * dw - pl;
-        const [lo, hi] = validRange(offX, sw, W, Wo);
-        for (let oy = 0; oy < Ho; oy++) {
-          const iy = oy * sh - pt + i * dh;
-          const dst = rowBase + oy * Wo;
-          if (iy < 0 || iy >= H) {
-            for (let ox = 0; ox < Wo; ox++) cols[dst + ox] = 0;
-            continue;
-          }
-          const src = xOff + (c * H + iy) * W + offX;
-          for (let ox = 0; ox < lo; ox++) cols[dst + ox] = 0;
-          if (sw === 1) {
-            if (hi - lo >= NATIVE_RUN) cols.set(x.subarray(src + lo, src + hi), dst + lo);
-            else for (let ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox]!;
-          } else {
-            for (let ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * sw]!;
-          }
-          for (let ox = hi; ox < Wo; ox++) cols[dst + ox] = 0;
-        }
+        const d = ((c * kh + i) * kw + j) * ld + colOff;
+        const tap = i * dh * Wp + j * dw;
+        for (let p = 0; p < HoWo; p++) cols[d + p] = plane[tap + at[p]!]!;
       }
     }
   }
 }
 
 /**
- * {@link im2col} for stride 1 with output rows as long as input rows ('same'-style padding):
- * for one tap, the valid output rows read consecutive input rows at one shift, so they are one
- * block copy; the few columns that wrapped around a row edge are then zeroed.
+ * The adjoint of {@link im2col}: adds each column entry back onto the input pixel it came from.
+ * Each channel's taps are summed into the padded `plane` (Hp * Wp scratch, any contents: it is
+ * cleared here), in the tap order a direct scatter would use, and the plane's interior is then
+ * added to `dx`: the same sums, bit for bit, without bounds tests per element.
  */
-function im2colSame(x: FloatArray, xOff: number, g: Geometry, cols: FloatArray, colOff: number, ld: number): void {
+export function col2imAdd(cols: FloatArray, colOff: number, ld: number, g: Geometry, dx: FloatArray, xOff: number, plane: FloatArray, pp: PaddedPlane): void {
   const { Cg, H, W, kh, kw, Ho, Wo, pt, pl, dh, dw } = g;
+  const { Hp, Wp, rows, cols: inCols, at } = pp;
+  const HoWo = Ho * Wo;
   for (let c = 0; c < Cg; c++) {
+    plane.fill(0, 0, Hp * Wp);
     for (let i = 0; i < kh; i++) {
-      const oyLo = Math.min(Ho, Math.max(0, pt - i * dh)); // first row with iy >= 0
-      const oyHi = Math.max(oyLo, Math.min(Ho, H + pt - i * dh)); // past the last with iy < H
       for (let j = 0; j < kw; j++) {
-        const rowBase = ((c * kh + i) * kw + j) * ld + colOff;
-        const offX = j * dw - pl;
-        const [lo, hi] = validRange(offX, 1, W, Wo);
-        for (let t = rowBase; t < rowBase + oyLo * Wo; t++) cols[t] = 0;
-        for (let t = rowBase + oyHi * Wo; t < rowBase + Ho * Wo; t++) cols[t] = 0;
-        if (oyHi === oyLo || hi === lo) {
-          for (let t = rowBase + oyLo * Wo; t < rowBase + oyHi * Wo; t++) cols[t] = 0;
-          continue;
-        }
-        // From the first valid element (row oyLo, column lo) to the last (row oyHi - 1, column hi - 1).
-        const d0 = rowBase + oyLo * Wo + lo;
-        const s0 = xOff + (c * H + oyLo - pt + i * dh) * W + offX + lo;
-        const n = (oyHi - oyLo - 1) * Wo + (hi - lo);
-        if (n >= NATIVE_RUN) cols.set(x.subarray(s0, s0 + n), d0);
-        else for (let t = 0; t < n; t++) cols[d0 + t] = x[s0 + t]!;
-        for (let oy = oyLo; oy < oyHi; oy++) {
-          const r = rowBase + oy * Wo;
-          for (let ox = 0; ox < lo; ox++) cols[r + ox] = 0;
-          for (let ox = hi; ox < Wo; ox++) cols[r + ox] = 0;
-        }
+        const s = ((c * kh + i) * kw + j) * ld + colOff;
+        const tap = i * dh * Wp + j * dw;
+        for (let p = 0; p < HoWo; p++) plane[tap + at[p]!]! += cols[s + p]!;
       }
     }
-  }
-}
-
-/** The adjoint of {@link im2col}: adds each column entry back onto the input pixel it came from. */
-export function col2imAdd(cols: FloatArray, colOff: number, ld: number, g: Geometry, dx: FloatArray, xOff: number): void {
-  const { Cg, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl, dh, dw } = g;
-  for (let c = 0; c < Cg; c++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const rowBase = ((c * kh + i) * kw + j) * ld + colOff;
-        const offX = j * dw - pl;
-        const [lo, hi] = validRange(offX, sw, W, Wo);
-        for (let oy = 0; oy < Ho; oy++) {
-          const iy = oy * sh - pt + i * dh;
-          if (iy < 0 || iy >= H) continue;
-          const src = rowBase + oy * Wo;
-          const dst = xOff + (c * H + iy) * W + offX;
-          for (let ox = lo; ox < hi; ox++) dx[dst + ox * sw]! += cols[src + ox]!;
-        }
-      }
+    const dst = xOff + c * H * W;
+    for (let iy = 0; iy < rows; iy++) {
+      const r = dst + iy * W;
+      const p = (iy + pt) * Wp + pl;
+      for (let ix = 0; ix < inCols; ix++) dx[r + ix]! += plane[p + ix]!;
     }
   }
 }

@@ -76,6 +76,7 @@ export class Code {
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
   i32LtU(): this { return this.op(0x49); }
+  i32GeU(): this { return this.op(0x4f); }
 
   // f32 scalars (the elementwise loops' tails).
   f32Const(x: number): this {
@@ -88,6 +89,7 @@ export class Code {
   f32Op(opcode: number): this { return this.op(opcode); }
 
   // Memory: offsets are byte constants added to the address on the stack.
+  i32Load(offset = 0): this { this.op(0x28); return this.memarg(2, offset); }
   f32Load(offset = 0): this { this.op(0x2a); return this.memarg(2, offset); }
   f64Load(offset = 0): this { this.op(0x2b); return this.memarg(3, offset); }
   f32Store(offset = 0): this { this.op(0x38); return this.memarg(2, offset); }
