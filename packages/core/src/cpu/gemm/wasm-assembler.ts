@@ -88,6 +88,18 @@ export class Code {
   /** A scalar f32 instruction by its opcode (abs 0x8b, neg 0x8c, sqrt 0x91, add 0x92 ... max 0x97). */
   f32Op(opcode: number): this { return this.op(opcode); }
 
+  // f64 scalars and conversions (float64 arithmetic on float32 data).
+  f64Const(x: number): this {
+    this.op(0x44);
+    const b = new Uint8Array(Float64Array.of(x).buffer);
+    for (const v of b) this.bytes.push(v);
+    return this;
+  }
+  /** A scalar f64 instruction by its opcode (sqrt 0x9f, add 0xa0, sub 0xa1, mul 0xa2, div 0xa3). */
+  f64Op(opcode: number): this { return this.op(opcode); }
+  f64PromoteF32(): this { return this.op(0xbb); }
+  f32DemoteF64(): this { return this.op(0xb6); }
+
   // Memory: offsets are byte constants added to the address on the stack.
   i32Load(offset = 0): this { this.op(0x28); return this.memarg(2, offset); }
   f32Load(offset = 0): this { this.op(0x2a); return this.memarg(2, offset); }
@@ -98,6 +110,10 @@ export class Code {
   v128Store(offset = 0): this { return this.simd(0x0b).memarg(4, offset); }
   v128Load32Splat(offset = 0): this { return this.simd(0x09).memarg(2, offset); }
   v128Load64Splat(offset = 0): this { return this.simd(0x0a).memarg(3, offset); }
+  /** Two float32 (64 bits) into the low half, zeros above. */
+  v128Load64Zero(offset = 0): this { return this.simd(0x5d).memarg(3, offset); }
+  /** Stores the low 64 bits (lane 0 of the i64x2 view): two float32. */
+  v128Store64Lane0(offset = 0): this { this.simd(0x5b).memarg(3, offset); this.bytes.push(0); return this; }
 
   /** v128.const with all sixteen bytes zero. */
   v128Zero(): this {
@@ -114,6 +130,13 @@ export class Code {
   f32x4Mul(): this { return this.simd(0xe6); }
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64x2ExtractLane(lane: 0 | 1): this { this.simd(0x21); this.bytes.push(lane); return this; }
+  /** The two low float32 lanes widened to float64. */
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  /** Two float64 lanes narrowed into the low float32 lanes (upper lanes zero). */
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
   /** a * b + c, fused where the hardware has FMA (relaxed SIMD; engines without it refuse the module). */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
   f64x2RelaxedMadd(): this { return this.simd(0x107); }
