@@ -2,7 +2,7 @@
  * Property tests of the GEMM paths against the reference loops: the WebAssembly SIMD kernels
  * (float32 and float64, default and tiny blockings, other tile shapes), the packed JS kernel
  * (float64, and float32 as the no-SIMD fallback) and the `gemm` dispatcher, over every
- * transA/transB combination, beta 0 and 1, offsets, padded and zero leading dimensions, and
+ * transA/transB combination (operands in wasm memory read packed or in place), beta 0 and 1, offsets, padded and zero leading dimensions, and
  * sizes that are not multiples of the tile.
  *
  * The reference runs in float64 on the same (already rounded) inputs; an element may differ
@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { type FloatArray, type GemmArgs, gemm, gemmPackedJs, gemmReference, gemmSimdF32, gemmSimdF64 } from '../src/cpu/gemm.js';
 import { type JsBlocking } from '../src/cpu/gemm/js-kernel.js';
-import { type Blocking, F32_BLOCKING, F32_SHAPE, F64_BLOCKING, F64_SHAPE } from '../src/cpu/gemm/simd-gemm.js';
+import { type Blocking, F32_BLOCKING, F32_SHAPE, F64_BLOCKING, F64_SHAPE, setGemmDirect } from '../src/cpu/gemm/simd-gemm.js';
 import { type KernelShape, buildKernelModule, simdKernel } from '../src/cpu/gemm/simd-kernel.js';
 import { wasmApi } from '../src/cpu/gemm/wasm-api.js';
 import { wasmHeap } from '../src/cpu/wasm-heap.js';
@@ -193,6 +193,28 @@ describe.each(['float32', 'float64'] as const)('gemm %s', (dt) => {
     fc.assert(
       fc.property(caseArb({ M: tiles, N: tiles, K: dimArb }), tinyBlockingArb, (c, blk) => check(materialize(c, dt), inWasm(simd((g) => simdPath(g, defaults.shape, blk))), tol)),
       runs(10),
+    );
+  });
+
+  it('operands read in place unpacked give the same bits as packed ones, for every tile shape and blocking', () => {
+    const tiles = fc.oneof(dimArb, fc.integer({ min: 1, max: 9 }).map((k) => 8 * k));
+    const shapes = [defaults.shape, ...OTHER_SHAPES.filter((s) => s.elem === defaults.shape.elem)];
+    fc.assert(
+      fc.property(caseArb({ M: tiles, N: tiles, K: dimArb }), fc.constantFrom(...shapes), fc.option(tinyBlockingArb), (c, shape, blk) => {
+        const run = (direct: boolean) => {
+          const g = materialize(c, dt);
+          const old = setGemmDirect(direct);
+          try {
+            inWasm(simd((x) => simdPath(x, shape, blk ?? defaults.blk)))(g);
+          } finally {
+            setGemmDirect(old);
+          }
+          return Array.from(g.C);
+        };
+        const [direct, packed] = [run(true), run(false)];
+        expect(direct.every((v, i) => Object.is(v, packed[i]))).toBe(true);
+      }),
+      runs(15),
     );
   });
 

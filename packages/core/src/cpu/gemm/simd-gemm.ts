@@ -15,7 +15,8 @@
  */
 import type { FloatArray, GemmArgs } from '../gemm.js';
 import { roundUp } from './pack.js';
-import { type KernelShape, type PackFn, type SimdKernel, simdKernel } from './simd-kernel.js';
+import { type KernelShape, PARALLEL_MIN_MACS, type PackFn, type SimdKernel, simdKernel } from './simd-kernel.js';
+import { getNumThreads } from './threads.js';
 import type { WasmHeap } from '../wasm-heap.js';
 
 /** 4x8 float32 tile: 8 v128 accumulators, 2 B vectors and 1 A splat fit x64's 16 vector registers. */
@@ -63,6 +64,17 @@ export interface Blocking {
 
 export const F32_BLOCKING: Blocking = { mc: 128, kc: 256, nc: 2048, cCap: 1 << 20 };
 export const F64_BLOCKING: Blocking = { mc: 64, kc: 256, nc: 2048, cCap: 1 << 19 };
+
+/** Operands are read in place, unpacked, when the other dimension is at most this (see gemmSimd). */
+const DIRECT_MAX = 64;
+let directEnabled = true;
+
+/** Allows or forbids reading in-place operands unpacked (on by default; results are the same bits). Returns the old setting. */
+export function setGemmDirect(on: boolean): boolean {
+  const old = directEnabled;
+  directEnabled = on;
+  return old;
+}
 
 /** Byte offsets are kept at cache-line multiples. */
 const align64 = (bytes: number) => roundUp(bytes, 64);
@@ -146,8 +158,21 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
   const packB: Packer = { heap, E, w: nr, contig: kern.packContigB, gather: kern.packGatherB, stageAt, whole: bWholeAt };
   if (aCopy) copyWhole(A, aOffset, aExt, heap, aWholeAt! / E);
   if (bCopy) copyWhole(B, bOffset, bExt, heap, bWholeAt! / E);
-  const packAt = (ic: number, pc: number) => pack(packA, A, aOffset, ic * aRow + pc * aDepth, aRow, aDepth, Math.min(MC, M - ic), Math.min(KC, K - pc), aAt);
-  const packBt = (jc: number, pc: number) => pack(packB, B, bOffset, jc * bCol + pc * bDepth, bCol, bDepth, Math.min(NC, N - jc), Math.min(KC, K - pc), bAt);
+  // Thin problems read an in-place operand where it lies instead of packing it, when packing
+  // would not be repaid: A is reused for every column panel (few when N is small), B's panel
+  // for every row tile (few when M is small); B must be non-transposed (a panel's nr values
+  // contiguous at each k). Only on the calling thread (helpers run the packed kernel).
+  const single = directEnabled && (M * N * K < PARALLEL_MIN_MACS || getNumThreads() === 1);
+  const aDirect = aIn >= 0 && N <= DIRECT_MAX && single;
+  const bDirect = bIn >= 0 && bCol === 1 && M <= DIRECT_MAX && single;
+  const block = (set: boolean, ic: number, pc: number, jc: number, c: number, mTiles: number, nTiles: number, kc: number, ldw: number) => {
+    if (!aDirect && !bDirect) return kern.block(set, aAt, bAt, c, mTiles, nTiles, kc, ldw);
+    const [aA, aR, aD, aT] = aDirect ? [aIn + (ic * aRow + pc * aDepth) * E, aRow * E, aDepth * E, mr * aRow * E] : [aAt, E, mr * E, mr * E * kc];
+    const [bA, bD, bP] = bDirect ? [bIn + (jc + pc * bDepth) * E, bDepth * E, nr * E] : [bAt, nr * E, nr * E * kc];
+    (set ? kern.stridedSet : kern.stridedAdd)(aA, aR, aD, aT, bA, bD, bP, c, mTiles, nTiles, kc, ldw);
+  };
+  const packAt = (ic: number, pc: number) => aDirect || pack(packA, A, aOffset, ic * aRow + pc * aDepth, aRow, aDepth, Math.min(MC, M - ic), Math.min(KC, K - pc), aAt);
+  const packBt = (jc: number, pc: number) => bDirect || pack(packB, B, bOffset, jc * bCol + pc * bDepth, bCol, bDepth, Math.min(NC, N - jc), Math.min(KC, K - pc), bAt);
 
   if (cIn >= 0) {
     for (let jc = 0; jc < N; jc += NC) {
@@ -156,7 +181,7 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
         for (let ic = 0; ic < M; ic += MC) {
           packAt(ic, pc);
           const c = cIn + (ic * ldc + jc) * E;
-          kern.block(beta === 0 && pc === 0, aAt, bAt, c, Math.min(MC, M - ic) / mr, Math.min(NC, N - jc) / nr, Math.min(KC, K - pc), ldc * E);
+          block(beta === 0 && pc === 0, ic, pc, jc, c, Math.min(MC, M - ic) / mr, Math.min(NC, N - jc) / nr, Math.min(KC, K - pc), ldc * E);
         }
       }
     }
@@ -183,7 +208,7 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
           const at = oneDepthBlock ? cAt : cAt + ic * ldw;
           if (beta === 1 && oneDepthBlock) moveRows(C, cAtRow(ic), ldc, heap, at / E, ncp, mc, nc);
           packAt(ib + ic, pc);
-          kern.block(beta === 0 && pc === 0, aAt, bAt, at, Math.ceil(mc / mr), ncp / nr, kc, ldw);
+          block(beta === 0 && pc === 0, ib + ic, pc, jc, at, Math.ceil(mc / mr), ncp / nr, kc, ldw);
           if (oneDepthBlock) moveRows(heap, at / E, ncp, C, cAtRow(ic), ldc, mc, nc);
         }
       }

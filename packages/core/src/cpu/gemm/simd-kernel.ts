@@ -34,6 +34,17 @@ export interface KernelShape {
 export type BlockFn = (aPack: number, bPack: number, c: number, mTiles: number, nTiles: number, depth: number, ldcBytes: number) => void;
 
 /**
+ * The block function on strided operands: the tile of rows i.. at k reads A at
+ * `a + i' * aRowBytes + k * aDepthBytes` (i' the row within the tile), tiles `aTileBytes`
+ * apart; B's panel at k is nr contiguous values at `b + k * bDepthBytes`, panels `bPanelBytes`
+ * apart. Packed panels are the case aRow = E, aDepth = mr E, bDepth = nr E.
+ */
+export type StridedBlockFn = (
+  a: number, aRowBytes: number, aDepthBytes: number, aTileBytes: number, b: number, bDepthBytes: number, bPanelBytes: number,
+  c: number, mTiles: number, nTiles: number, depth: number, ldcBytes: number,
+) => void;
+
+/**
  * A generated packing function: writes `panels` panels of w rows x `depth` (w values per k,
  * contiguous) to `dst`, reading a dense staging matrix at `src` whose rows are `strideBytes`
  * apart. `packContig` reads a panel's w values for one k side by side (staging row = one k);
@@ -149,6 +160,103 @@ function blockFunction(shape: KernelShape, overwrite: boolean): WasmFunction {
   };
 }
 
+/**
+ * A block function on operands read where they lie (see {@link StridedBlockFn}): the tile
+ * loops of {@link blockFunction}, with A and B addressed by run-time strides instead of the
+ * packed panels' constant offsets, so a thin GEMM whose operands are already in wasm memory
+ * needs no packing copy (packing A cost about as much as the arithmetic for a per-image conv
+ * with 16 output pixels).
+ */
+function blockStridedFunction(shape: KernelShape, overwrite: boolean): WasmFunction {
+  const { mr, nr, elem, fma } = shape;
+  const { E, splat, vadd, vmul, vmadd } = elemOps(elem);
+  const lanes = 16 / E;
+  if (nr % lanes !== 0) throw new Error(`simd kernel: nr ${nr} is not a multiple of ${lanes}`);
+  const nv = nr / lanes;
+
+  const [aPtr, aRowB, aDepthB, aTileB, bPtr, bDepthB, bPanelB, cPtr, mTiles, nTiles, depth, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [a, aTile, b, cTile, ir, jr, cRow, k, bPanel, cCol] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const rowOff = (r: number) => 21 + r; // r * aRowB, for r >= 1
+  const i32Locals = 10 + mr - 1;
+  const v0 = 12 + i32Locals;
+  const acc = (r: number, v: number) => v0 + r * nv + v;
+  const bv = (v: number) => v0 + mr * nv + v;
+  const av = v0 + mr * nv + nv;
+  const v128Locals = mr * nv + nv + 1;
+
+  const c = new Code();
+  for (let r = 1; r < mr; r++) c.localGet(aRowB).i32Const(r).i32Mul().localSet(rowOff(r));
+  c.localGet(nTiles).localSet(jr);
+  c.localGet(bPtr).localSet(bPanel);
+  c.localGet(cPtr).localSet(cCol);
+  c.loop(); // over B panels (columns of C)
+  {
+    c.localGet(aPtr).localSet(aTile);
+    c.localGet(cCol).localSet(cTile);
+    c.localGet(mTiles).localSet(ir);
+    c.loop(); // over A tiles (rows of C)
+    {
+      for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) c.v128Zero().localSet(acc(r, v));
+      c.localGet(aTile).localSet(a);
+      c.localGet(bPanel).localSet(b);
+      c.localGet(depth).localSet(k);
+      c.loop(); // over k
+      {
+        for (let v = 0; v < nv; v++) c.localGet(b).v128Load(v * 16).localSet(bv(v));
+        for (let r = 0; r < mr; r++) {
+          c.localGet(a);
+          if (r > 0) c.localGet(rowOff(r)).i32Add();
+          splat(c, 0);
+          c.localSet(av);
+          for (let v = 0; v < nv; v++) {
+            if (fma) {
+              c.localGet(av).localGet(bv(v)).localGet(acc(r, v));
+              vmadd(c);
+            } else {
+              c.localGet(acc(r, v)).localGet(av).localGet(bv(v));
+              vmul(c);
+              vadd(c);
+            }
+            c.localSet(acc(r, v));
+          }
+        }
+        c.localGet(a).localGet(aDepthB).i32Add().localSet(a);
+        c.localGet(b).localGet(bDepthB).i32Add().localSet(b);
+        c.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+      }
+      c.end();
+      c.localGet(cTile).localSet(cRow);
+      for (let r = 0; r < mr; r++) {
+        for (let v = 0; v < nv; v++) {
+          c.localGet(cRow);
+          if (overwrite) c.localGet(acc(r, v));
+          else {
+            c.localGet(cRow).v128Load(v * 16).localGet(acc(r, v));
+            vadd(c);
+          }
+          c.v128Store(v * 16);
+        }
+        c.localGet(cRow).localGet(ldc).i32Add().localSet(cRow);
+      }
+      c.localGet(cRow).localSet(cTile);
+      c.localGet(aTile).localGet(aTileB).i32Add().localSet(aTile);
+      c.localGet(ir).i32Const(1).i32Sub().localTee(ir).brIf(0);
+    }
+    c.end();
+    c.localGet(bPanel).localGet(bPanelB).i32Add().localSet(bPanel);
+    c.localGet(cCol).i32Const(nr * E).i32Add().localSet(cCol);
+    c.localGet(jr).i32Const(1).i32Sub().localTee(jr).brIf(0);
+  }
+  c.end();
+  return {
+    params: Array<ValType>(12).fill(I),
+    results: [],
+    locals: [...Array<ValType>(i32Locals).fill(I), ...Array<ValType>(v128Locals).fill(ValType.v128)],
+    body: c,
+    exportName: overwrite ? 'stridedSet' : 'stridedAdd',
+  };
+}
+
 /** packContig for panels w wide: a straight copy of w values per k (v128 moves when it can). */
 function packContigFunction(elem: 'f32' | 'f64', w: number): WasmFunction {
   const { E, load, store } = elemOps(elem);
@@ -227,6 +335,8 @@ export function buildKernelModule(shape: KernelShape, shared = false, maximumPag
     functions: [
       blockFunction(shape, false),
       blockFunction(shape, true),
+      blockStridedFunction(shape, false),
+      blockStridedFunction(shape, true),
       ...widths.map((w) => packContigFunction(shape.elem, w)),
       ...widths.map((w) => packGatherFunction(shape.elem, w)),
     ],
@@ -238,12 +348,14 @@ export function buildKernelModule(shape: KernelShape, shared = false, maximumPag
 const SHARED_MAX_PAGES = 16384;
 
 /** Block calls of fewer multiply-adds than this run on one thread: below it, waking a helper costs more than it saves (measured; docs/benchmarks.md, "Issue 11", threads). */
-const PARALLEL_MIN_MACS = 1 << 22;
+export const PARALLEL_MIN_MACS = 1 << 22;
 
 /** A compiled kernel on the backend's wasm memory (wasm-heap.ts). */
 export class SimdKernel {
   readonly blockAdd: BlockFn;
   readonly blockSet: BlockFn;
+  readonly stridedAdd: StridedBlockFn;
+  readonly stridedSet: StridedBlockFn;
   readonly packContigA: PackFn;
   readonly packGatherA: PackFn;
   readonly packContigB: PackFn;
@@ -260,6 +372,8 @@ export class SimdKernel {
     this.workers = heap.shared && threadsSupported() ? new BlockWorkers(module, heap.memory) : null;
     this.blockAdd = ex['blockAdd'] as BlockFn;
     this.blockSet = ex['blockSet'] as BlockFn;
+    this.stridedAdd = ex['stridedAdd'] as StridedBlockFn;
+    this.stridedSet = ex['stridedSet'] as StridedBlockFn;
     this.packContigA = ex[`packContig${shape.mr}`] as PackFn;
     this.packGatherA = ex[`packGather${shape.mr}`] as PackFn;
     this.packContigB = ex[`packContig${shape.nr}`] as PackFn;
