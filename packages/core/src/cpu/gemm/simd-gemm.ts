@@ -188,6 +188,7 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
     return true;
   }
 
+  const cHeap = kern.heap.addressOf(C) >= 0 ? kern.heap.addressOf(C) / E : -1; // C[0] as a heap index
   // Through the workspace. With one depth block, each MC-row stripe of C is finished by one
   // block call: it is moved in and out while still in cache. Otherwise the chunk accumulates
   // over depth blocks.
@@ -199,20 +200,25 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
       const ncp = roundUp(nc, nr);
       const ldw = ncp * E; // workspace row stride; padding rows/columns are never read back
       const cAtRow = (i: number) => cOffset + (ib + i) * ldc + jc; // C row i of the chunk
-      if (beta === 1 && !oneDepthBlock) moveRows(C, cAtRow(0), ldc, heap, cAt / E, ncp, mRows, nc);
+      // C in wasm memory moves with copyWithin on the heap (no view object per row).
+      const toWork = (c: number, w: number, rows: number) =>
+        cHeap >= 0 ? moveRowsInHeap(heap, cHeap + c, ldc, w, ncp, rows, nc) : moveRows(C, c, ldc, heap, w, ncp, rows, nc);
+      const fromWork = (w: number, c: number, rows: number) =>
+        cHeap >= 0 ? moveRowsInHeap(heap, w, ncp, cHeap + c, ldc, rows, nc) : moveRows(heap, w, ncp, C, c, ldc, rows, nc);
+      if (beta === 1 && !oneDepthBlock) toWork(cAtRow(0), cAt / E, mRows);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
         packBt(jc, pc);
         for (let ic = 0; ic < mRows; ic += MC) {
           const mc = Math.min(MC, mRows - ic);
           const at = oneDepthBlock ? cAt : cAt + ic * ldw;
-          if (beta === 1 && oneDepthBlock) moveRows(C, cAtRow(ic), ldc, heap, at / E, ncp, mc, nc);
+          if (beta === 1 && oneDepthBlock) toWork(cAtRow(ic), at / E, mc);
           packAt(ib + ic, pc);
           block(beta === 0 && pc === 0, ib + ic, pc, jc, at, Math.ceil(mc / mr), ncp / nr, kc, ldw);
-          if (oneDepthBlock) moveRows(heap, at / E, ncp, C, cAtRow(ic), ldc, mc, nc);
+          if (oneDepthBlock) fromWork(at / E, cAtRow(ic), mc);
         }
       }
-      if (!oneDepthBlock) moveRows(heap, cAt / E, ncp, C, cAtRow(0), ldc, mRows, nc);
+      if (!oneDepthBlock) fromWork(cAt / E, cAtRow(0), mRows);
     }
   }
   return true;
@@ -287,6 +293,15 @@ function pack(p: Packer, X: FloatArray, base: number, rel: number, sRow: number,
 function moveRows(src: FloatArray, s: number, sStride: number, dst: FloatArray, d: number, dStride: number, rows: number, n: number): void {
   if (sStride === n && dStride === n) return copyRun(src, s, rows * n, dst, d); // one dense block
   for (let i = 0; i < rows; i++) copyRun(src, s + i * sStride, n, dst, d + i * dStride);
+}
+
+/** {@link moveRows} between two places of the heap array (element indices into it). */
+function moveRowsInHeap(heap: FloatArray, s: number, sStride: number, d: number, dStride: number, rows: number, n: number): void {
+  if (sStride === n && dStride === n) {
+    heap.copyWithin(d, s, s + rows * n);
+    return;
+  }
+  for (let i = 0; i < rows; i++) heap.copyWithin(d + i * dStride, s + i * sStride, s + i * sStride + n);
 }
 
 /** dst[d .. d+n) = src[s .. s+n): a native copy for long runs, a loop where a view costs more. */
