@@ -30,6 +30,20 @@ describe('buffer pool', () => {
     expect(Array.from(b.dataSync())).toEqual(Array.from(x.dataSync(), (v) => Math.fround(v * 3)));
   });
 
+  it('inside a scope, hands out wasm memory rather than an array pooled outside one', () => {
+    const heap = wasmHeap()!;
+    const n = 4099; // a length no other test uses
+    const x = randn([n], { backend: pooled });
+    const outside = x.mul(2); // outside tidy: ordinary memory
+    expect(heap.addressOf(outside.dataSync() as Float32Array)).toBe(-1);
+    outside.dispose(); // pooled, outside wasm memory
+    const inside = tidy(() => {
+      const y = x.mul(3);
+      return heap.addressOf((y.storage as unknown as { data: Float32Array }).data);
+    });
+    expect(inside).toBeGreaterThanOrEqual(0);
+  });
+
   it('keeps storage alive while any view of it lives', () => {
     const x = randn([4, 50], { backend: pooled });
     const y = x.add(1);

@@ -67,7 +67,14 @@ export class BufferPool {
     if (size > MIN_POOLED) {
       const byLength = this.free.get(dtype);
       const list = byLength?.get(size);
-      const reused = list?.pop();
+      let reused = list?.pop();
+      if (reused && this.wantsWasm(dtype) && !this.inWasmMemory(reused)) {
+        // An array pooled outside a scope (ordinary memory) would keep this size out of wasm
+        // memory for good, and every kernel on it on its JavaScript path: drop it instead.
+        this.owned.delete(reused);
+        this.bytes -= size * BYTES[dtype];
+        reused = undefined;
+      }
       if (reused) {
         recent(byLength!, size, list!);
         this.hits++;
@@ -98,9 +105,14 @@ export class BufferPool {
     return arr;
   }
 
+  /** Whether a fresh array of `dtype` would go to wasm memory now (a float, inside a scope, memory that holds tensors). */
+  private wantsWasm(dtype: DType): dtype is 'float32' | 'float64' {
+    return this.inWasm && (dtype === 'float32' || dtype === 'float64') && tidyDepth() > 0 && wasmHeap()?.holdsTensors === true;
+  }
+
   /** A new array: in wasm memory for floats where it can be, else an ordinary typed array. */
   private fresh(dtype: DType, size: number, zero: boolean): TypedArray {
-    if (this.inWasm && (dtype === 'float32' || dtype === 'float64') && tidyDepth() > 0) {
+    if (this.wantsWasm(dtype)) {
       const heap = wasmHeap();
       let v = heap?.view(dtype, size, zero) ?? null;
       if (heap && !v && this.bytes > 0) {

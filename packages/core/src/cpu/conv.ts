@@ -16,8 +16,9 @@ import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './dep
 import { depthwise3x3FilterGrad, depthwise3x3Forward, depthwise3x3InputGrad, inputGradIs3x3, isDepthwise3x3 } from './depthwise3x3.js';
 import { contiguousFloats } from './contiguous.js';
 import { type FloatArray, gemm } from './gemm.js';
-import { col2imAdd, copyRows, im2col, paddedPlane } from './im2col.js';
-import { wasmColumns } from './simd-im2col.js';
+import { col2imAdd, copyRows, im2col, type PaddedPlane, paddedPlane } from './im2col.js';
+import { type WasmColumns, wasmColumns } from './simd-im2col.js';
+import { wasmHeap } from './wasm-heap.js';
 import { allocFor, type CpuStorage, releaseScratch } from './storage.js';
 
 
@@ -62,6 +63,23 @@ class Scratch {
   }
 }
 
+/**
+ * The WebAssembly column loops for this call (simd-im2col.ts), or null. For im2col, images
+ * outside wasm memory (a float32 tensor made outside `tidy`) are first copied into scratch
+ * there: one native copy costs far less than the JavaScript loops. (col2im's images are the
+ * call's own output, allocated where its scratch is.)
+ */
+function columnsOf(g: Geometry, pp: PaddedPlane, images: FloatArray, cols: FloatArray, plane: FloatArray, scratch: Scratch, stage: boolean): WasmColumns | null {
+  const table = scratch.take(g.Ho * g.Wo);
+  const direct = wasmColumns(g, pp, images, cols, plane, table);
+  if (direct || !stage) return direct;
+  const heap = wasmHeap();
+  if (!(images instanceof Float32Array) || !heap || heap.addressOf(images) >= 0) return null;
+  const staged = scratch.take(images.length);
+  staged.set(images);
+  return wasmColumns(g, pp, staged, cols, plane, table);
+}
+
 export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2dParams): Storage {
   const [N, , H, W] = x.shape as [number, number, number, number];
   const [K, , kh, kw] = w.shape as [number, number, number, number];
@@ -88,7 +106,7 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // the chunk's [Kg, images x pixels] result
   const pp = paddedPlane(g);
   const plane = cols ? scratch.takeZeroed(pp.Hp * pp.Wp) : null;
-  const fast = cols ? wasmColumns(g, pp, xd, cols, plane!, scratch.take(HoWo)) : null;
+  const fast = cols ? columnsOf(g, pp, xd, cols, plane!, scratch, true) : null;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
@@ -134,7 +152,7 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // dy of the chunk as [Kg, images x pixels]
   const pp = paddedPlane(g);
   const plane = cols ? scratch.take(pp.Hp * pp.Wp) : null; // cleared by col2imAdd
-  const fast = cols ? wasmColumns(g, pp, dx, cols, plane!, scratch.take(HoWo)) : null;
+  const fast = cols ? columnsOf(g, pp, dx, cols, plane!, scratch, false) : null;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
@@ -183,7 +201,7 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null;
   const pp = paddedPlane(g);
   const plane = cols ? scratch.takeZeroed(pp.Hp * pp.Wp) : null;
-  const fast = cols ? wasmColumns(g, pp, xd, cols, plane!, scratch.take(HoWo)) : null;
+  const fast = cols ? columnsOf(g, pp, xd, cols, plane!, scratch, true) : null;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
