@@ -69,7 +69,11 @@ export const F64_BLOCKING: Blocking = { mc: 64, kc: 256, nc: 2048, cCap: 1 << 19
 const DIRECT_MAX = 64;
 let directEnabled = true;
 
-/** Allows or forbids reading in-place operands unpacked (on by default; results are the same bits). Returns the old setting. */
+/**
+ * Allows or forbids the thin-problem paths (on by default; results are the same bits): in-place
+ * operands read unpacked, and C in wasm memory split into whole panels updated in place plus a
+ * remainder. Returns the old setting.
+ */
 export function setGemmDirect(on: boolean): boolean {
   const old = directEnabled;
   directEnabled = on;
@@ -115,6 +119,14 @@ export function gemmSimdF64(g: GemmArgs, shape: KernelShape = defaultShape('f64'
 function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
   const { M, N, K, A, B, C, lda, ldb, ldc, aOffset, bOffset, cOffset, transA, transB, beta } = g;
   const { mr, nr } = kern.shape;
+  // C in wasm memory with N not a multiple of the tile (a 7x7 map has 49 columns): the whole
+  // panels are updated in place and only the last few columns go through the workspace. Every
+  // element is still the same sum in the same order.
+  const nFull = N - (N % nr);
+  if (nFull > 0 && nFull < N && M % mr === 0 && directEnabled && kern.heap.addressOf(C) >= 0) {
+    const bCol = transB ? ldb : 1;
+    return gemmSimd(kern, { ...g, N: nFull }, blk) && gemmSimd(kern, { ...g, N: N - nFull, bOffset: bOffset + nFull * bCol, cOffset: cOffset + nFull }, blk);
+  }
   const E = kern.shape.elem === 'f32' ? 4 : 8;
   const MC = roundUp(blk.mc, mr);
   const KC = blk.kc;
