@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import {
   adamStep_, type AdamScalars, batchNorm, channelAffine, type ChannelActivation, createCpuBackend, type DType, Generator, getBackend, grad, gradcheck, hasKernel, noGrad, randn, runKernel, type Tensor, tensor, tidy, zeros,
 } from '../src/index.js';
+import { setSimdAdam, simdAdam } from '../src/cpu/simd-adam.js';
+import { wasmHeap } from '../src/cpu/wasm-heap.js';
 import { expectClose, layoutArb, runs } from '@dynconv/testing';
 
 const composed = createCpuBackend('cpu-composed', { fusedKernels: false });
@@ -145,6 +147,51 @@ describe('fused kernels: cpu = reference', () => {
         },
       ),
       runs(),
+    );
+  });
+});
+
+describe('AdamStep: WebAssembly = JavaScript loop', () => {
+  it('runs in WebAssembly for float32, staging arrays outside wasm memory', () => {
+    const heap = wasmHeap()!;
+    const k = { decay: 1, l2: 0, beta1: 0.9, beta2: 0.999, stepSize: 1e-3, bc2Sqrt: 1, eps: 1e-8 };
+    const a = () => heap.view('float32', 9, true)!;
+    expect(simdAdam(a(), 0, a(), 0, a(), 0, a(), 0, 9, k)).toBe(true);
+    expect(simdAdam(a(), 0, new Float32Array(9), 0, a(), 0, a(), 0, 9, k)).toBe(true); // staged
+    expect(simdAdam(a(), 0, a(), 0, heap.view('float64', 9, true)!, 0, a(), 0, 9, k)).toBe(false);
+  });
+
+  it('gives the same bits for float32 state in wasm memory or staged there (Adam and AdamW, odd and even lengths)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 301 }),
+        fc.record({
+          lr: fc.double({ min: 1e-4, max: 0.5, noNaN: true }), beta1: fc.double({ min: 0, max: 0.99, noNaN: true }), beta2: fc.double({ min: 0.5, max: 0.9999, noNaN: true }),
+          eps: fc.double({ min: 1e-10, max: 1e-2, noNaN: true }), weightDecay: fc.constantFrom(0, 0.01, 0.3), decoupled: fc.boolean(), amsgrad: fc.constant(false), maximize: fc.constant(false), step: fc.integer({ min: 1, max: 1000 }),
+        }),
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.boolean(),
+        (n, s: AdamScalars, seed, outside) => {
+          const scope = <T>(f: () => T): T => (outside ? f() : tidy(f)); // outside tidy: ordinary memory
+          const run = (wasm: boolean) =>
+            scope(() => {
+              const g = new Generator(seed);
+              const [p, grad_, m] = [randn([n], { generator: g }), randn([n], { generator: g }), randn([n], { generator: g }).mul(0.1)];
+              const v = randn([n], { generator: g }).abs().mul(0.01);
+              if (grad_.numel() > 2) grad_.dataSync()[1] = -0; // a -0 gradient keeps its sign without weight decay
+              const old = setSimdAdam(wasm);
+              try {
+                runKernel(getBackend('cpu'), 'AdamStep', p, grad_, m, v, null, s);
+              } finally {
+                setSimdAdam(old);
+              }
+              return [p, m, v].map((t) => Array.from(t.dataSync()));
+            });
+          const [w, j] = [run(true), run(false)];
+          w.forEach((a, i) => expect(a.every((x, k) => Object.is(x, j[i]![k])), `output ${i}`).toBe(true));
+        },
+      ),
+      runs(2),
     );
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { AdamScalars, Backend, SgdScalars, TensorInfo } from '../backend/backend.js';
 import { contiguousFloats } from './contiguous.js';
+import { simdAdam } from './simd-adam.js';
 import { dataOf } from './storage.js';
 
 /** The state tensors are dense (the op checks); grad may have any layout (copied if strided). */
@@ -23,6 +24,8 @@ export function adamStep(backend: Backend, param: TensorInfo, grad: TensorInfo, 
   const stepSize = lr / (1 - beta1 ** step);
   const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
   const n = param.shape.reduce((a, b) => a * b, 1);
+  // The same loop in WebAssembly (simd-adam.ts) for float32 in wasm memory, bit for bit.
+  if (!maximize && !vmax && simdAdam(p, po, g, go, m, mo, v, vo, n, { decay, l2, beta1, beta2, stepSize, bc2Sqrt, eps })) return;
   for (let i = 0; i < n; i++) {
     const theta = p[po + i]! * decay;
     let gi = maximize ? -g[go + i]! : g[go + i]!;

@@ -125,6 +125,8 @@ export class Code {
   // Lane-wise float arithmetic.
   /** A lane-wise f32x4 instruction by its SIMD opcode (abs 0xe0, neg 0xe1, sqrt 0xe3, add 0xe4 ... max 0xe9). */
   f32x4Op(opcode: number): this { return this.simd(opcode); }
+  /** Any lane-wise v128 instruction by its SIMD opcode (f64x2: sqrt 0xef, add 0xf0, sub 0xf1, mul 0xf2, div 0xf3). */
+  v128Op(opcode: number): this { return this.simd(opcode); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
