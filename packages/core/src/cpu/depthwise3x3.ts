@@ -5,10 +5,12 @@
  * general loops of depthwise.ts read and write the output once per tap, and measured much
  * slower; the `depthwise` item of docs/benchmarks.md times these loops).
  * The input gradient at stride 1 is the same sweep over the padded dy plane with the kernel
- * turned by 180 degrees; the filter gradient keeps nine sums per channel.
+ * turned by 180 degrees; the filter gradient keeps nine sums per channel. The sweep runs in
+ * WebAssembly for float32 outputs in wasm memory (simd-depthwise.ts, the same bits).
  */
 import type { Geometry } from './conv-geometry.js';
 import type { FloatArray } from './gemm.js';
+import { depthwiseKernels } from './simd-depthwise.js';
 
 /** Whether these loops apply: 3x3 taps, dilation 1, depthwise (the caller checks groups). */
 export const isDepthwise3x3 = (g: Geometry): boolean => g.kh === 3 && g.kw === 3 && g.dh === 1 && g.dw === 1;
@@ -47,20 +49,39 @@ function sweep(P: Float64Array, Wp: number, k: FloatArray, kb: number, flip: boo
   }
 }
 
+/**
+ * The sweep for one call writing into `out`: WebAssembly (simd-depthwise.ts, the same bits)
+ * when `out` is float32 in wasm memory, with the padded plane placed there too; else the
+ * JavaScript loop over an ordinary plane. `release()` frees the plane's block.
+ */
+function sweeper(out: FloatArray, planeSize: number): { P: Float64Array; run: typeof sweep; release(): void } {
+  const k = out instanceof Float32Array ? depthwiseKernels() : null;
+  const outAt = k ? k.heap.addressOf(out) : -1;
+  const P = outAt >= 0 ? (k!.heap.view('float64', planeSize, false) as Float64Array | null) : null;
+  if (!k || !P) return { P: new Float64Array(planeSize), run: sweep, release: () => {} };
+  const pAt = k.heap.addressOf(P);
+  const run: typeof sweep = (_P, Wp, w, kb, flip, _out, o, Ho, Wo, sh, sw, add) => {
+    const t = (i: number) => w[kb + (flip ? 8 - i : i)]!;
+    (sw === 1 ? k.sweep1 : k.sweepAny)(pAt, Wp * 8, outAt + o * 4, Ho, Wo, sh * Wp * 8, sw * 8, add ? 1 : 0, t(0), t(1), t(2), t(3), t(4), t(5), t(6), t(7), t(8));
+  };
+  return { P, run, release: () => k.heap.free(P) };
+}
+
 /** Forward: y = w * x per channel; every output element is written. */
 export function depthwise3x3Forward(x: FloatArray, w: FloatArray, y: FloatArray, g: Geometry): void {
   const { N, C, H, W, K, Ho, Wo, sh, sw, pt, pl } = g;
   const mult = K / C;
   const Hp = (Ho - 1) * sh + 3;
   const Wp = (Wo - 1) * sw + 3;
-  const P = new Float64Array(Hp * Wp);
+  const { P, run, release } = sweeper(y, Hp * Wp);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       // Output channels k of one input channel share its padded plane.
       if (k % mult === 0) fillPadded(x, (n * C + k / mult) * H * W, H, W, P, Hp, Wp, pt, pl);
-      sweep(P, Wp, w, k * 9, false, y, (n * K + k) * Ho * Wo, Ho, Wo, sh, sw, false);
+      run(P, Wp, w, k * 9, false, y, (n * K + k) * Ho * Wo, Ho, Wo, sh, sw, false);
     }
   }
+  release();
 }
 
 /** Input gradient at stride 1: dx (+)= turned w * dy padded by 2 - padding; dx arrives zeroed. */
@@ -69,13 +90,14 @@ export function depthwise3x3InputGrad(dy: FloatArray, w: FloatArray, dx: FloatAr
   const mult = K / C;
   const Hp = H + 2;
   const Wp = W + 2;
-  const P = new Float64Array(Hp * Wp);
+  const { P, run, release } = sweeper(dx, Hp * Wp);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       fillPadded(dy, (n * K + k) * Ho * Wo, Ho, Wo, P, Hp, Wp, 2 - pt, 2 - pl);
-      sweep(P, Wp, w, k * 9, true, dx, (n * C + Math.floor(k / mult)) * H * W, H, W, 1, 1, mult > 1);
+      run(P, Wp, w, k * 9, true, dx, (n * C + Math.floor(k / mult)) * H * W, H, W, 1, 1, mult > 1);
     }
   }
+  release();
 }
 
 /** Filter gradient: dw[k][i][j] = Σ over images and outputs of dy * the input under tap (i, j). */
