@@ -54,17 +54,20 @@ function sweep(P: Float64Array, Wp: number, k: FloatArray, kb: number, flip: boo
  * when `out` is float32 in wasm memory, with the padded plane placed there too; else the
  * JavaScript loop over an ordinary plane. `release()` frees the plane's block.
  */
-function sweeper(out: FloatArray, planeSize: number): { P: Float64Array; run: typeof sweep; release(): void } {
+function sweeper(out: FloatArray, src: FloatArray, planeSize: number): { P: Float64Array; fill: typeof fillPadded; run: typeof sweep; release(): void } {
   const k = out instanceof Float32Array ? depthwiseKernels() : null;
   const outAt = k ? k.heap.addressOf(out) : -1;
   const P = outAt >= 0 ? (k!.heap.view('float64', planeSize, false) as Float64Array | null) : null;
-  if (!k || !P) return { P: new Float64Array(planeSize), run: sweep, release: () => {} };
+  if (!k || !P) return { P: new Float64Array(planeSize), fill: fillPadded, run: sweep, release: () => {} };
   const pAt = k.heap.addressOf(P);
+  const srcAt = src instanceof Float32Array ? k.heap.addressOf(src) : -1;
+  const fill: typeof fillPadded = srcAt < 0 || P.length !== planeSize ? fillPadded : (_s, base, H, W, _P, Hp, Wp, top, left) =>
+    k.pad(pAt, Hp * Wp * 8, srcAt + base * 4, Math.max(0, Math.min(H, Hp - top)), Math.max(0, Math.min(W, Wp - left)), W * 4, Wp * 8, (top * Wp + left) * 8);
   const run: typeof sweep = (_P, Wp, w, kb, flip, _out, o, Ho, Wo, sh, sw, add) => {
     const t = (i: number) => w[kb + (flip ? 8 - i : i)]!;
     (sw === 1 ? k.sweep1 : k.sweepAny)(pAt, Wp * 8, outAt + o * 4, Ho, Wo, sh * Wp * 8, sw * 8, add ? 1 : 0, t(0), t(1), t(2), t(3), t(4), t(5), t(6), t(7), t(8));
   };
-  return { P, run, release: () => k.heap.free(P) };
+  return { P, fill, run, release: () => k.heap.free(P) };
 }
 
 /** Forward: y = w * x per channel; every output element is written. */
@@ -73,11 +76,11 @@ export function depthwise3x3Forward(x: FloatArray, w: FloatArray, y: FloatArray,
   const mult = K / C;
   const Hp = (Ho - 1) * sh + 3;
   const Wp = (Wo - 1) * sw + 3;
-  const { P, run, release } = sweeper(y, Hp * Wp);
+  const { P, fill, run, release } = sweeper(y, x, Hp * Wp);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       // Output channels k of one input channel share its padded plane.
-      if (k % mult === 0) fillPadded(x, (n * C + k / mult) * H * W, H, W, P, Hp, Wp, pt, pl);
+      if (k % mult === 0) fill(x, (n * C + k / mult) * H * W, H, W, P, Hp, Wp, pt, pl);
       run(P, Wp, w, k * 9, false, y, (n * K + k) * Ho * Wo, Ho, Wo, sh, sw, false);
     }
   }
@@ -90,10 +93,10 @@ export function depthwise3x3InputGrad(dy: FloatArray, w: FloatArray, dx: FloatAr
   const mult = K / C;
   const Hp = H + 2;
   const Wp = W + 2;
-  const { P, run, release } = sweeper(dx, Hp * Wp);
+  const { P, fill, run, release } = sweeper(dx, dy, Hp * Wp);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
-      fillPadded(dy, (n * K + k) * Ho * Wo, Ho, Wo, P, Hp, Wp, 2 - pt, 2 - pl);
+      fill(dy, (n * K + k) * Ho * Wo, Ho, Wo, P, Hp, Wp, 2 - pt, 2 - pl);
       run(P, Wp, w, k * 9, true, dx, (n * C + Math.floor(k / mult)) * H * W, H, W, 1, 1, mult > 1);
     }
   }

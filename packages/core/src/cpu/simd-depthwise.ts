@@ -3,6 +3,7 @@
  * P[oy*sh + i][ox*sw + j] over a float64 padded plane P in wasm memory, into float32 storage
  * there. The same float64 products and sums in the same order as the JavaScript loop, rounded
  * once when stored: the same bits. At stride 1, two outputs per f64x2; otherwise one at a time.
+ * And the padded plane's fill (float32 widened into the zeroed float64 plane).
  */
 import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
 import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
@@ -84,19 +85,49 @@ function sweepFunction(pairs: boolean): WasmFunction {
   };
 }
 
+/**
+ * `pad(P, planeB, src, rows, cols, WB, WpB, dstB)`: clears the float64 plane P (planeB bytes),
+ * then widens `rows` x `cols` float32 values of src (rows WB bytes apart) into P from byte
+ * offset dstB (rows WpB apart): depthwise3x3.ts's fillPadded.
+ */
+function padFunction(): WasmFunction {
+  const [P, PLANEB, SRC, ROWS, COLS, WB, WPB, DSTB] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [q, end, r, k, s, d, rs, rd] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const c = new Code();
+  c.localGet(P).localSet(q).localGet(P).localGet(PLANEB).i32Add().localSet(end);
+  c.block().loop();
+  c.localGet(q).localGet(end).i32GeU().brIf(1);
+  c.localGet(q).f64Const(0).f64Store();
+  c.localGet(q).i32Const(8).i32Add().localSet(q).br(0).end().end();
+  c.localGet(SRC).localSet(rs).localGet(P).localGet(DSTB).i32Add().localSet(rd).i32Const(0).localSet(r);
+  c.block().loop();
+  c.localGet(r).localGet(ROWS).i32GeU().brIf(1);
+  c.localGet(rs).localSet(s).localGet(rd).localSet(d).i32Const(0).localSet(k);
+  c.block().loop();
+  c.localGet(k).localGet(COLS).i32GeU().brIf(1);
+  c.localGet(d).localGet(s).f32Load().f64PromoteF32().f64Store();
+  c.localGet(s).i32Const(4).i32Add().localSet(s).localGet(d).i32Const(8).i32Add().localSet(d);
+  c.localGet(k).i32Const(1).i32Add().localSet(k).br(0).end().end();
+  c.localGet(rs).localGet(WB).i32Add().localSet(rs).localGet(rd).localGet(WPB).i32Add().localSet(rd);
+  c.localGet(r).i32Const(1).i32Add().localSet(r).br(0).end().end();
+  return { params: Array<ValType>(8).fill(i32), results: [], locals: Array<ValType>(8).fill(i32), body: c, exportName: 'pad' };
+}
+
 /** The module over the heap's memory (imported with the same limits). */
 export function buildDepthwiseModule(shared: boolean, maximumPages: number): Uint8Array {
   return assembleModule({
-    functions: [sweepFunction(true), sweepFunction(false)],
+    functions: [sweepFunction(true), sweepFunction(false), padFunction()],
     importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
   });
 }
 
 type SweepFn = (P: number, WpB: number, out: number, Ho: number, Wo: number, rowB: number, colB: number, add: number, ...k: number[]) => void;
+type PadFn = (P: number, planeB: number, src: number, rows: number, cols: number, WB: number, WpB: number, dstB: number) => void;
 interface Kernels {
   heap: WasmHeap;
   sweep1: SweepFn;
   sweepAny: SweepFn;
+  pad: PadFn;
 }
 
 let kernels: Kernels | null | undefined;
@@ -120,8 +151,8 @@ export function depthwiseKernels(): Kernels | null {
   const bytes = buildDepthwiseModule(heap.shared, heap.maxBytes / WASM_PAGE);
   if (!api.validate(bytes)) return kernels;
   try {
-    const ex = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } }).exports as Record<string, SweepFn>;
-    kernels = { heap, sweep1: ex.sweep1!, sweepAny: ex.sweepAny! };
+    const ex = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } }).exports as Record<string, SweepFn & PadFn>;
+    kernels = { heap, sweep1: ex.sweep1!, sweepAny: ex.sweepAny!, pad: ex.pad! };
   } catch {
     kernels = null;
   }
