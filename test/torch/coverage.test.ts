@@ -29,7 +29,7 @@ const NOT_AN_OP: Record<string, string> = {
   zerosLike: 'creation', onesLike: 'creation', fullLike: 'creation', clone: 'copy', contiguous: 'copy',
   copyInto: 'copy', cast: 'dtype conversion', view: 'view of the same storage', sumToShape: 'internal broadcasting helper',
   // Framework machinery.
-  tidy: 'memory', keep: 'memory', dispose: 'memory', memory: 'memory', tidyDepth: 'memory',
+  tidy: 'memory', keep: 'memory', dispose: 'memory', memory: 'memory', tidyDepth: 'memory', pinMemory: 'memory',
   grad: 'autograd API', noGrad: 'autograd API', enableGrad: 'autograd API', isGradEnabled: 'autograd API', record: 'autograd API',
   gradcheck: 'testing', gradgradcheck: 'testing',
   detectAnomaly: 'debugging', setDetectAnomaly: 'debugging', isAnomalyEnabled: 'debugging',

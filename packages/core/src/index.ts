@@ -9,7 +9,7 @@ export type { Backend, Conv2dParams, Storage, TensorInfo, KernelName, KernelSign
 export { defineBackend, defineBackendFactory, getBackend, getBackendName, hasBackend, hasKernel, KERNEL_NAMES, runKernel, setBackend, type BackendFactory, type BackendOptions } from './backend/registry.js';
 export { CORE_VERSION } from './version.js';
 export { loadedCopies, notATensorError, type CoreCopy } from './copies.js';
-export { tidy, keep, dispose, memory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
+export { tidy, keep, dispose, memory, pinMemory, tidyDepth, type MemoryInfo, type TensorContainer } from './memory.js';
 export { createCpuBackend, type CpuBackendOptions } from './cpu/index.js';
 export { getNumThreads, setNumThreads, threadsSupported } from './cpu/gemm/threads.js';
 export { createReferenceBackend } from './reference/index.js';

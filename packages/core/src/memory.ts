@@ -108,6 +108,19 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Keeps `t`'s storage where its backend's kernels read it in place, for the storage's whole
+ * life, instead of only while a {@link tidy} scope manages it: on the CPU backend, its
+ * WebAssembly memory, so that the GEMM and the SIMD loops need not copy it in on every call
+ * (a model's weights, made outside any scope, were copied whole into wasm memory by every
+ * convolution). For long-lived tensors such as parameters; values, views and the tensor's
+ * identity are unchanged, and backends without such a memory ignore it. Returns `t`.
+ */
+export function pinMemory<T extends Tensor>(t: T): T {
+  t.storage.backend.pin?.(t.storage);
+  return t;
+}
+
 /** Exempts `t` from every enclosing and future {@link tidy} scope; returns it. Dispose it yourself. */
 export function keep<T extends Tensor>(t: T): T {
   kept.add(t);

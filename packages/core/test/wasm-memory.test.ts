@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCpuBackend, fromTypedArray, memory, randn, relu6, type Tensor, tensor, tidy } from '../src/index.js';
+import { createCpuBackend, fromTypedArray, memory, pinMemory, randn, relu6, type Tensor, tensor, tidy } from '../src/index.js';
 import type { BinaryKernelName, UnaryKernelName } from '../src/backend/backend.js';
 import { CpuStorage } from '../src/cpu/storage.js';
 import { setSimdElementwise, simdBinary, simdUnary } from '../src/cpu/simd-elementwise.js';
@@ -81,6 +81,26 @@ describe('wasm memory for tensors', () => {
       arr.fill(5);
       expect(t.dataSync().every((v) => v === 3)).toBe(true);
     });
+  });
+
+  it('holds a pinned tensor for good: its values and views unchanged, still there after an outermost tidy returns it', () => {
+    const x = randn([8, 40]);
+    const view = x.t();
+    const values = Array.from(x.dataSync());
+    expect(inWasm(x)).toBe(false);
+    expect(pinMemory(x)).toBe(x);
+    expect(inWasm(x)).toBe(true);
+    expect(Array.from(x.dataSync())).toEqual(values);
+    expect(view.storage).toBe(x.storage); // views share the moved storage
+    expect((view.toArray() as number[][])[3]![1]).toBe((x.toArray() as number[][])[1]![3]);
+    const y = tidy(() => pinMemory(randn([8, 40])));
+    expect(inWasm(y)).toBe(true); // pinned: not moved out as an unpinned result would be
+    const z = randn([8, 40], { backend: 'cpu-no-wasm-memory' });
+    expect(inWasm(pinMemory(z))).toBe(false); // that backend keeps ordinary arrays
+    const bytes = heap.tensorBytes - (memory().pooledBytes as number);
+    x.dispose();
+    view.dispose(); // the storage is released with its last view
+    expect(heap.tensorBytes - (memory().pooledBytes as number)).toBeLessThan(bytes); // back to the pool
   });
 
   it('is not used by a backend created with wasmMemory: false', () => {

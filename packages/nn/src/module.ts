@@ -8,7 +8,7 @@
  * Registered names are the state-dict keys, PyTorch's spelling included (`running_mean`), so
  * weights move between dynconv and PyTorch unchanged.
  */
-import { noGrad, type Tensor } from '@dynconv/core';
+import { noGrad, pinMemory, type Tensor } from '@dynconv/core';
 
 /** Options of {@link Module.loadStateDict}. */
 export interface LoadOptions {
@@ -45,12 +45,15 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** The computation. Call it as `module.forward(x)`. */
   abstract forward(...inputs: In): Out;
 
-  /** Registers a trainable parameter (made a leaf that requires grad) and returns it. */
+  /**
+   * Registers a trainable parameter (made a leaf that requires grad, its storage pinned where
+   * the backend's kernels read it in place: `pinMemory`) and returns it.
+   */
   protected param(name: string, t: Tensor): Tensor;
   protected param(name: string, t: Tensor | null): Tensor | null;
   protected param(name: string, t: Tensor | null): Tensor | null {
     this.checkName(name);
-    const p = t && (t.isLeaf ? t : t.detach()).requiresGrad_();
+    const p = t && pinMemory((t.isLeaf ? t : t.detach()).requiresGrad_());
     this.params.set(name, p);
     return p;
   }

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { conv2d, Generator, gradcheck, linear, randn, tensor, type Tensor } from '@dynconv/core';
+import { conv2d, Generator, gradcheck, linear, memory, randn, tensor, type Tensor } from '@dynconv/core';
 import {
   AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, init, Linear, Module, ModuleList, ReLU, Sequential, SqueezeExcitation,
 } from '../src/index.js';
@@ -55,6 +55,13 @@ describe('Module', () => {
     expect(net.children()).toHaveLength(3);
     expect(net.parameters().every((p) => p.requiresGrad && p.isLeaf)).toBe(true);
     expect(net.numParameters()).toBe(4 * 9 + 4 + 2 * (1 + 4 * 4 * 9 + 8) + 4 * 3 + 3);
+  });
+
+  it('pins parameters where the backend kernels read them in place (the CPU backend: its wasm memory)', () => {
+    const before = memory().wasmTensorBytes as number;
+    const layer = new Linear(100, 50);
+    expect((memory().wasmTensorBytes as number) - before).toBeGreaterThanOrEqual(100 * 50 * 4);
+    expect(layer.weight.requiresGrad && layer.weight.isLeaf).toBe(true);
   });
 
   it('train()/eval() propagate; apply visits children first; zeroGrad clears grads', () => {

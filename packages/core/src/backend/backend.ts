@@ -239,6 +239,11 @@ export interface Backend {
    * tensors with a managed lifetime live (cpu/wasm-heap.ts). Optional.
    */
   leaveScope?(storage: Storage): void;
+  /**
+   * Places a storage where the kernels read it in place for the rest of its life, whatever the
+   * scope (`pinMemory`): the CPU backend copies it into its wasm memory once. Optional.
+   */
+  pin?(storage: Storage): void;
   /** Live-memory counters (bytes, storages, textures...), reported by `memory()`. */
   memory?(): Record<string, number | string>;
   /** Applies the options of `setBackend(name, options)` to an existing backend. */

@@ -105,6 +105,22 @@ export class BufferPool {
     return arr;
   }
 
+  /**
+   * `data` copied into wasm memory for good (a pinned tensor's storage, see `pinMemory`),
+   * whatever the scope; `data` itself where it already lies there or cannot (not a float,
+   * short, memory full or not holding tensors). The copy comes back to the pool on dispose.
+   */
+  pin(dtype: DType, data: TypedArray): TypedArray {
+    if (!this.inWasm || (dtype !== 'float32' && dtype !== 'float64') || data.length < MIN_IN_WASM) return data;
+    const heap = wasmHeap();
+    if (!heap?.holdsTensors || heap.addressOf(data) >= 0) return data;
+    const v = heap.view(dtype, data.length, false);
+    if (!v) return data;
+    v.set(data as Float32Array);
+    this.owned.add(v);
+    return v;
+  }
+
   /** Whether a fresh array of `dtype` would go to wasm memory now (a float, inside a scope, memory that holds tensors). */
   private wantsWasm(dtype: DType): dtype is 'float32' | 'float64' {
     return this.inWasm && (dtype === 'float32' || dtype === 'float64') && tidyDepth() > 0 && wasmHeap()?.holdsTensors === true;

@@ -50,6 +50,7 @@ export function createCpuBackend(backendName = 'cpu', options: CpuBackendOptions
     // Storage goes back to the pool when its last tensor is disposed (memory.ts counts views).
     dispose: (s: Storage) => (s as CpuStorage).release(pool),
     leaveScope: (s: Storage) => (s as CpuStorage).leaveWasm(pool),
+    pin: (s: Storage) => (s as CpuStorage).pin(pool),
     memory: () => ({ ...pool.stats() }),
   };
   const pool = new BufferPool(options.poolMB !== undefined ? options.poolMB * 2 ** 20 : poolCapBytes(), options.wasmMemory ?? true);

@@ -6,6 +6,7 @@ import { BufferPool } from './buffer-pool.js';
 /** CPU storage: a typed array in host memory. */
 export class CpuStorage implements Storage {
   private arr: TypedArray | null;
+  private pinned = false;
 
   constructor(
     readonly backend: Backend,
@@ -35,11 +36,19 @@ export class CpuStorage implements Storage {
    */
   leaveWasm(pool: BufferPool): void {
     const a = this.arr;
-    if (a === null || !pool.inWasmMemory(a)) return;
+    if (a === null || this.pinned || !pool.inWasmMemory(a)) return;
     const plain = pool.takeOutsideWasm(this.dtype, a.length);
     plain.set(a);
     this.arr = plain;
     pool.freeWasm(a);
+  }
+
+  /** @internal Moves the elements into the backend's wasm memory for good (see `pinMemory`). */
+  pin(pool: BufferPool): void {
+    const a = this.arr;
+    if (a === null) return;
+    this.arr = pool.pin(this.dtype, a);
+    this.pinned = true;
   }
 
   /** @internal Gives the array back to the pool; the storage is unusable afterwards. */
