@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, maxPool2d, randn, tensor, type Tensor } from '../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, fromTypedArray, maxPool2d, randn, tensor, type Tensor, tidy } from '../src/index.js';
+import { setSimdPool } from '../src/cpu/simd-pool.js';
 import { checkGradients, expectClose, inputArb, runs } from '@dynconv/testing';
 
 interface PoolCase { N: number; C: number; H: number; W: number; k: [number, number]; s: [number, number]; p: [number, number]; d: [number, number]; ceil: boolean }
@@ -187,5 +188,41 @@ describe('adaptive pooling', () => {
     expectClose(adaptiveAvgPool2d(x, 1).dataSync(), x.mean([2, 3]).dataSync());
     expect(adaptiveAvgPool2d(x, [null, 2]).shape).toEqual([2, 3, 4, 2]);
     expect(() => adaptiveAvgPool2d(x, 0)).toThrow(/adaptiveAvgPool2d: outputSize must be a positive integer/);
+  });
+});
+
+afterEach(() => void setSimdPool(true));
+
+describe('maxPool2d: WebAssembly scan = JavaScript scan', () => {
+  it('gives the same indices and values over kernels, strides, padding, dilation, ties, NaN and infinities', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }),
+          k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.integer({ min: 0, max: 1 }), d: fc.integer({ min: 1, max: 2 }), ceil: fc.boolean(),
+        }),
+        fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(NaN, Infinity, -Infinity)), { minLength: 1, maxLength: 30 }),
+        ({ N, C, H, W, k, s, p, d, ceil }, pool) => {
+          fc.pre(2 * p <= k && d * (k - 1) + 1 <= H + 2 * p && d * (k - 1) + 1 <= W + 2 * p);
+          const n = N * C * H * W;
+          const values = Float32Array.from({ length: n }, (_, i) => pool[i % pool.length]!);
+          const run = (wasm: boolean) =>
+            tidy(() => {
+              const old = setSimdPool(wasm);
+              try {
+                const x = fromTypedArray(values, [N, C, H, W], 'float32');
+                const { values: v, indices } = maxPool2d(x, k, { stride: s, padding: p, dilation: d, ceilMode: ceil, returnIndices: true });
+                return [Array.from(v.dataSync()), Array.from(indices.dataSync())];
+              } catch (e) {
+                return [String(e)];
+              } finally {
+                setSimdPool(old);
+              }
+            });
+          expect(run(true)).toEqual(run(false)); // values (NaN equal to NaN), indices, or the same error
+        },
+      ),
+      runs(4),
+    );
   });
 });

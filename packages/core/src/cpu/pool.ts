@@ -1,4 +1,5 @@
 import type { Backend, Storage, TensorInfo } from '../backend/backend.js';
+import { simdPoolArgMax } from './simd-pool.js';
 import { allocFor, dataOf } from './storage.js';
 
 /** Window lists flattened: window i's taps are `taps[start[i] .. start[i + 1])`. */
@@ -25,6 +26,9 @@ export function poolArgMax(backend: Backend, x: TensorInfo, rows: readonly (read
   const xd = dataOf(x);
   const R = flatten(rows);
   const Q = flatten(cols);
+  const H = x.shape[2]!;
+  // Contiguous float32 in wasm memory: the same scan in WebAssembly (simd-pool.ts).
+  if (sW === 1 && sH === W && sC === H * W && (sN === C * H * W || N === 1) && simdPoolArgMax(xd, x.offset, N * C, H, W, R, Q, o as Int32Array)) return out;
   let p = 0;
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {

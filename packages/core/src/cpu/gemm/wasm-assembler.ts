@@ -60,6 +60,9 @@ export class Code {
   // Control. Blocks and loops here take no parameters and produce no results.
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
+  /** if (i32 on the stack nonzero) ... [else ...] end, without results. */
+  if(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
   end(): this { return this.op(0x0b); }
   br(depth: number): this { this.op(0x0c); pushU32(this.bytes, depth); return this; }
   brIf(depth: number): this { this.op(0x0d); pushU32(this.bytes, depth); return this; }
@@ -98,10 +101,13 @@ export class Code {
   /** A scalar f64 instruction by its opcode (sqrt 0x9f, add 0xa0, sub 0xa1, mul 0xa2, div 0xa3). */
   f64Op(opcode: number): this { return this.op(opcode); }
   f64PromoteF32(): this { return this.op(0xbb); }
+  /** f32 comparisons (i32 result): ne 0x5c, gt 0x5e. */
+  f32Cmp(opcode: 0x5b | 0x5c | 0x5d | 0x5e | 0x5f | 0x60): this { return this.op(opcode); }
   f32DemoteF64(): this { return this.op(0xb6); }
 
   // Memory: offsets are byte constants added to the address on the stack.
   i32Load(offset = 0): this { this.op(0x28); return this.memarg(2, offset); }
+  i32Store(offset = 0): this { this.op(0x36); return this.memarg(2, offset); }
   f32Load(offset = 0): this { this.op(0x2a); return this.memarg(2, offset); }
   f64Load(offset = 0): this { this.op(0x2b); return this.memarg(3, offset); }
   f32Store(offset = 0): this { this.op(0x38); return this.memarg(2, offset); }
