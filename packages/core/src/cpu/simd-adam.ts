@@ -9,10 +9,9 @@
  * with and without the L2 term (Adam's coupled weight decay), because adding a zero term would
  * turn a -0 gradient into +0.
  */
-import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
-import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
+import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
 import type { TypedArray } from '../dtype.js';
-import { type WasmHeap, wasmHeap } from './wasm-heap.js';
+import { HeapModule } from './heap-module.js';
 
 const { i32, f64, v128 } = ValType;
 const OPS = { add: [0xf0, 0xa0], sub: [0xf1, 0xa1], mul: [0xf2, 0xa2], div: [0xf3, 0xa3], sqrt: [0xef, 0x9f] } as const;
@@ -110,47 +109,11 @@ function adamFunction(withL2: boolean): WasmFunction {
   };
 }
 
-/** The module over the heap's memory (imported with the same limits). */
-export function buildAdamModule(shared: boolean, maximumPages: number): Uint8Array {
-  return assembleModule({
-    functions: [adamFunction(false), adamFunction(true)],
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
-  });
-}
-
 type AdamFn = (p: number, g: number, m: number, v: number, n: number, ...scalars: number[]) => void;
-interface Kernels {
-  heap: WasmHeap;
-  adam: AdamFn;
-  adamL2: AdamFn;
-}
-
-let kernels: Kernels | null | undefined;
-let enabled = true;
+const adam = new HeapModule<AdamFn>(() => [adamFunction(false), adamFunction(true)]);
 
 /** Turns the WebAssembly step on or off (off: the JavaScript loop runs). Returns the old setting. */
-export function setSimdAdam(on: boolean): boolean {
-  const old = enabled;
-  enabled = on;
-  return old;
-}
-
-function compiled(): Kernels | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = wasmApi();
-  const heap = wasmHeap();
-  if (!api || !heap || !heap.holdsTensors) return kernels;
-  const bytes = buildAdamModule(heap.shared, heap.maxBytes / WASM_PAGE);
-  if (!api.validate(bytes)) return kernels;
-  try {
-    const ex = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } }).exports as Record<string, AdamFn>;
-    kernels = { heap, adam: ex.adam!, adamL2: ex.adamL2! };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
-}
+export const setSimdAdam = (on: boolean): boolean => adam.setEnabled(on);
 
 /** The per-element constants of one step (see {@link adamFunction}). */
 export interface AdamConstants {
@@ -169,8 +132,8 @@ export interface AdamConstants {
  * full, turned off).
  */
 export function simdAdam(p: TypedArray, po: number, g: TypedArray, go: number, m: TypedArray, mo: number, v: TypedArray, vo: number, n: number, k: AdamConstants): boolean {
-  if (!enabled || !(p instanceof Float32Array) || !(g instanceof Float32Array) || !(m instanceof Float32Array) || !(v instanceof Float32Array)) return false;
-  const w = compiled();
+  if (!(p instanceof Float32Array) || !(g instanceof Float32Array) || !(m instanceof Float32Array) || !(v instanceof Float32Array)) return false;
+  const w = adam.get();
   if (w === null) return false;
   // Arrays outside wasm memory (parameters made outside `tidy` live in ordinary memory) are
   // staged: their n elements copied into a block there, and p, m, v copied back after.
@@ -193,7 +156,7 @@ export function simdAdam(p: TypedArray, po: number, g: TypedArray, go: number, m
     staged.push(block);
     at.push(w.heap.addressOf(block));
   }
-  const fn = k.l2 !== 0 ? w.adamL2 : w.adam;
+  const fn = k.l2 !== 0 ? w.fns.adamL2! : w.fns.adam!;
   fn(at[0]!, at[1]!, at[2]!, at[3]!, n, k.decay, k.l2, k.beta1, 1 - k.beta1, k.beta2, 1 - k.beta2, k.stepSize, k.bc2Sqrt, k.eps);
   staged.forEach((b, i) => {
     if (!b) return;

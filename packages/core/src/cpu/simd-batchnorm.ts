@@ -11,9 +11,9 @@
  *
  * Every function works on one channel: N runs of S elements, `step` bytes apart.
  */
-import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
-import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
-import { type WasmHeap, wasmHeap } from './wasm-heap.js';
+import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
+import { HeapModule } from './heap-module.js';
+import type { WasmHeap } from './wasm-heap.js';
 
 const { i32, f64, v128 } = ValType;
 const F64_ADD = 0xa0;
@@ -182,14 +182,6 @@ function inputGradFn(): WasmFunction {
   };
 }
 
-/** The module over the heap's memory (imported with the same limits). */
-export function buildBatchNormModule(shared: boolean, maximumPages: number): Uint8Array {
-  return assembleModule({
-    functions: [sumFn(), sqDevFn(), prodDevFn(), affineFn(), inputGradFn()],
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
-  });
-}
-
 /** The compiled functions, bound to byte addresses. */
 export interface BatchNormKernels {
   heap: WasmHeap;
@@ -200,31 +192,13 @@ export interface BatchNormKernels {
   inputGrad(dx: number, g: number, x: number, S: number, step: number, N: number, m: number, inv: number, meanDy: number, meanDyXhat: number, k: number): void;
 }
 
-let kernels: BatchNormKernels | null | undefined;
-let enabled = true;
+const batchNorm = new HeapModule(() => [sumFn(), sqDevFn(), prodDevFn(), affineFn(), inputGradFn()]);
 
 /** Turns the WebAssembly loops on or off (off: the JavaScript ones run). Returns the old setting. */
-export function setSimdBatchNorm(on: boolean): boolean {
-  const old = enabled;
-  enabled = on;
-  return old;
-}
+export const setSimdBatchNorm = (on: boolean): boolean => batchNorm.setEnabled(on);
 
 /** The kernels, or null where they cannot run (no SIMD, tensors not in wasm memory, turned off). */
 export function batchNormKernels(): BatchNormKernels | null {
-  if (!enabled) return null;
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = wasmApi();
-  const heap = wasmHeap();
-  if (!api || !heap || !heap.holdsTensors) return kernels;
-  const bytes = buildBatchNormModule(heap.shared, heap.maxBytes / WASM_PAGE);
-  if (!api.validate(bytes)) return kernels;
-  try {
-    const inst = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } });
-    kernels = { heap, ...(inst.exports as unknown as Omit<BatchNormKernels, 'heap'>) };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
+  const k = batchNorm.get();
+  return k && ({ heap: k.heap, ...(k.fns as unknown as Omit<BatchNormKernels, 'heap'>) });
 }

@@ -5,9 +5,9 @@
  * once when stored: the same bits. At stride 1, two outputs per f64x2; otherwise one at a time.
  * And the padded plane's fill (float32 widened into the zeroed float64 plane).
  */
-import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
-import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
-import { type WasmHeap, wasmHeap } from './wasm-heap.js';
+import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
+import { HeapModule } from './heap-module.js';
+import type { WasmHeap } from './wasm-heap.js';
 
 const { i32, f64, v128 } = ValType;
 const F64_ADD = 0xa0;
@@ -113,14 +113,6 @@ function padFunction(): WasmFunction {
   return { params: Array<ValType>(8).fill(i32), results: [], locals: Array<ValType>(8).fill(i32), body: c, exportName: 'pad' };
 }
 
-/** The module over the heap's memory (imported with the same limits). */
-export function buildDepthwiseModule(shared: boolean, maximumPages: number): Uint8Array {
-  return assembleModule({
-    functions: [sweepFunction(true), sweepFunction(false), padFunction()],
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
-  });
-}
-
 type SweepFn = (P: number, WpB: number, out: number, Ho: number, Wo: number, rowB: number, colB: number, add: number, ...k: number[]) => void;
 type PadFn = (P: number, planeB: number, src: number, rows: number, cols: number, WB: number, WpB: number, dstB: number) => void;
 interface Kernels {
@@ -130,31 +122,13 @@ interface Kernels {
   pad: PadFn;
 }
 
-let kernels: Kernels | null | undefined;
-let enabled = true;
+const depthwise = new HeapModule<SweepFn & PadFn>(() => [sweepFunction(true), sweepFunction(false), padFunction()]);
 
 /** Turns the WebAssembly sweep on or off (off: the JavaScript loop runs). Returns the old setting. */
-export function setSimdDepthwise(on: boolean): boolean {
-  const old = enabled;
-  enabled = on;
-  return old;
-}
+export const setSimdDepthwise = (on: boolean): boolean => depthwise.setEnabled(on);
 
 /** The compiled sweep and the heap, or null where it cannot run (no SIMD, tensors not in wasm memory, turned off). */
 export function depthwiseKernels(): Kernels | null {
-  if (!enabled) return null;
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = wasmApi();
-  const heap = wasmHeap();
-  if (!api || !heap || !heap.holdsTensors) return kernels;
-  const bytes = buildDepthwiseModule(heap.shared, heap.maxBytes / WASM_PAGE);
-  if (!api.validate(bytes)) return kernels;
-  try {
-    const ex = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } }).exports as Record<string, SweepFn & PadFn>;
-    kernels = { heap, sweep1: ex.sweep1!, sweepAny: ex.sweepAny!, pad: ex.pad! };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
+  const k = depthwise.get();
+  return k && { heap: k.heap, sweep1: k.fns.sweep1!, sweepAny: k.fns.sweepAny!, pad: k.fns.pad! };
 }

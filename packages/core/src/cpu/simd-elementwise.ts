@@ -18,11 +18,10 @@
  */
 import type { BinaryKernelName, TensorInfo, UnaryKernelName } from '../backend/backend.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
-import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
+import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
+import { type HeapKernels, HeapModule } from './heap-module.js';
 import { loopPlan } from './loop-plan.js';
 import { dataOf } from './storage.js';
-import { type WasmHeap, wasmHeap } from './wasm-heap.js';
 
 /** Binary ops: SIMD and scalar opcodes. */
 const BINARY_OPS: Partial<Record<BinaryKernelName, readonly [number, number]>> = {
@@ -159,53 +158,23 @@ function affineFunction(act: AffineActivation): WasmFunction {
   return { params: [i32, i32, f32, f32, i32], results: [], locals: [v128, v128, ...steps.map(() => v128)], body: c, exportName: `Affine_${act}` };
 }
 
-/** The module over the heap's memory (imported with the same limits). */
-export function buildElementwiseModule(shared: boolean, maximumPages: number): Uint8Array {
+const elementwise = new HeapModule(() => {
   const functions: WasmFunction[] = [];
   for (const act of ['none', 'relu', 'relu6'] as const) functions.push(affineFunction(act));
   for (const [name, ops] of Object.entries(BINARY_OPS)) for (const mode of ['vv', 'vs', 'sv'] as const) functions.push(binaryFunction(name, ops!, mode));
   for (const [name, steps] of Object.entries(UNARY_OPS)) functions.push(unaryFunction(name, steps!));
-  return assembleModule({
-    functions,
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
-  });
-}
-
-interface Kernels {
-  heap: WasmHeap;
-  fns: Record<string, unknown>;
-}
-
-let kernels: Kernels | null | undefined;
-let enabled = true;
+  return functions;
+});
+type Kernels = HeapKernels<(...args: number[]) => unknown>;
 
 /**
  * Turns the SIMD loops on or off (they are on where WebAssembly SIMD exists); off, the
  * JavaScript loops run. Returns the old setting. Tests compare the two paths.
  */
-export function setSimdElementwise(on: boolean): boolean {
-  const old = enabled;
-  enabled = on;
-  return old;
-}
+export const setSimdElementwise = (on: boolean): boolean => elementwise.setEnabled(on);
 
-/** The compiled kernels, or null where the heap holds no tensors or SIMD is missing. */
-function simdKernels(): Kernels | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = wasmApi();
-  const heap = wasmHeap();
-  if (!api || !heap || !heap.holdsTensors) return kernels;
-  const bytes = buildElementwiseModule(heap.shared, heap.maxBytes / WASM_PAGE);
-  if (!api.validate(bytes)) return kernels;
-  try {
-    const inst = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } });
-    kernels = { heap, fns: inst.exports };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
-}
+/** The compiled kernels, or null where the heap holds no tensors, SIMD is missing or they are off. */
+const simdKernels = (): Kernels | null => elementwise.get();
 
 /** Runs shorter than this are not worth staging: the JavaScript loop takes them. */
 const MIN_STAGED = 2048;
@@ -275,7 +244,7 @@ function spanOf(offsets: Int32Array, inner: number, stride: number): [number, nu
  * repeated. Returns false, writing nothing, otherwise.
  */
 export function simdBinary(name: BinaryKernelName, out: TypedArray, outDtype: DType, a: TensorInfo, b: TensorInfo): boolean {
-  if (!enabled || !BINARY_OPS[name] || outDtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
+  if (!BINARY_OPS[name] || outDtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   const k = simdKernels();
   if (k === null) return false;
   const { outer, inner, strides } = loopPlan(a.shape, [a, b]);
@@ -296,7 +265,7 @@ export function simdBinary(name: BinaryKernelName, out: TypedArray, outDtype: DT
 
 /** out = f(x) with the SIMD loops, under the same conditions as {@link simdBinary}. */
 export function simdUnary(name: UnaryKernelName, out: TypedArray, outDtype: DType, x: TensorInfo): boolean {
-  if (!enabled || !UNARY_OPS[name] || outDtype !== 'float32' || x.dtype !== 'float32') return false;
+  if (!UNARY_OPS[name] || outDtype !== 'float32' || x.dtype !== 'float32') return false;
   const k = simdKernels();
   if (k === null) return false;
   const { outer, inner, strides } = loopPlan(x.shape, [x]);
@@ -318,7 +287,6 @@ export function simdUnary(name: UnaryKernelName, out: TypedArray, outDtype: DTyp
  * memory (scale null: 1). Returns false, writing nothing, when the SIMD loops cannot run.
  */
 export function simdChannelAffine(y: Float32Array, x: Float32Array, scale: ArrayLike<number> | null, shift: ArrayLike<number>, N: number, C: number, S: number, act: AffineActivation): boolean {
-  if (!enabled) return false;
   const k = simdKernels();
   if (k === null) return false;
   const o = k.heap.addressOf(y);

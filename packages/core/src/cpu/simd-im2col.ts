@@ -9,12 +9,11 @@
  * JavaScript loops (f32.add is the float32 rounding of the float64 sum JavaScript computes), so
  * results are bit-identical; tests compare the two.
  */
-import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
-import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
+import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
 import type { FloatArray } from './gemm.js';
 import type { Geometry } from './conv-geometry.js';
 import type { PaddedPlane } from './im2col.js';
-import { type WasmHeap, wasmHeap } from './wasm-heap.js';
+import { HeapModule } from './heap-module.js';
 
 const { i32 } = ValType;
 
@@ -130,48 +129,11 @@ function col2imFunction(): WasmFunction {
   return { params: Array(NPARAMS).fill(i32), results: [], locals: Array(NLOCALS).fill(i32), body: c, exportName: 'col2im' };
 }
 
-/** The module over the heap's memory (imported with the same limits). */
-export function buildIm2colModule(shared: boolean, maximumPages: number): Uint8Array {
-  return assembleModule({
-    functions: [im2colFunction(), col2imFunction()],
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
-  });
-}
-
 type ColumnsFn = (...args: number[]) => void;
-interface Kernels {
-  heap: WasmHeap;
-  im2col: ColumnsFn;
-  col2im: ColumnsFn;
-}
-
-let kernels: Kernels | null | undefined;
-let enabled = true;
+const columns = new HeapModule<ColumnsFn>(() => [im2colFunction(), col2imFunction()]);
 
 /** Turns the WebAssembly loops on or off (off: the JavaScript ones run). Returns the old setting. */
-export function setSimdIm2col(on: boolean): boolean {
-  const old = enabled;
-  enabled = on;
-  return old;
-}
-
-function compiled(): Kernels | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = wasmApi();
-  const heap = wasmHeap();
-  if (!api || !heap || !heap.holdsTensors) return kernels;
-  const bytes = buildIm2colModule(heap.shared, heap.maxBytes / WASM_PAGE);
-  if (!api.validate(bytes)) return kernels;
-  try {
-    const inst = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } });
-    const fns = inst.exports as Record<string, ColumnsFn>;
-    kernels = { heap, im2col: fns.im2col!, col2im: fns.col2im! };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
-}
+export const setSimdIm2col = (on: boolean): boolean => columns.setEnabled(on);
 
 /** The wasm loops of one convolution call, bound to its arrays (see {@link wasmColumns}). */
 export interface WasmColumns {
@@ -188,8 +150,8 @@ export interface WasmColumns {
  * float64, an array outside wasm memory, or turned off.
  */
 export function wasmColumns(g: Geometry, pp: PaddedPlane, images: FloatArray, cols: FloatArray, plane: FloatArray, table: FloatArray): WasmColumns | null {
-  if (!enabled || !(images instanceof Float32Array) || !(cols instanceof Float32Array) || !(plane instanceof Float32Array) || !(table instanceof Float32Array)) return null;
-  const k = compiled();
+  if (!(images instanceof Float32Array) || !(cols instanceof Float32Array) || !(plane instanceof Float32Array) || !(table instanceof Float32Array)) return null;
+  const k = columns.get();
   if (k === null) return null;
   const [imgAt, colsAt, planeAt, tableAt] = [images, cols, plane, table].map((a) => k.heap.addressOf(a));
   if (imgAt! < 0 || colsAt! < 0 || planeAt! < 0 || tableAt! < 0) return null;
@@ -201,7 +163,7 @@ export function wasmColumns(g: Geometry, pp: PaddedPlane, images: FloatArray, co
     imgAt! + img * 4, g.H * g.W * 4, g.W * 4, pp.Wp * 4, (g.pt * pp.Wp + g.pl) * 4, pp.Hp * pp.Wp * 4,
   ];
   return {
-    im2col: (xOff, colOff, ld) => k.im2col(...args(xOff, colOff, ld)),
-    col2imAdd: (colOff, ld, xOff) => k.col2im(...args(xOff, colOff, ld)),
+    im2col: (xOff, colOff, ld) => k.fns.im2col!(...args(xOff, colOff, ld)),
+    col2imAdd: (colOff, ld, xOff) => k.fns.col2im!(...args(xOff, colOff, ld)),
   };
 }

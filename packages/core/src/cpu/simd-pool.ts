@@ -4,9 +4,8 @@
  * ends the scan) without JavaScript's bounds checks. A ResNet stem's 3x3/2 max pool spent
  * about 12 ms in the JavaScript loop, a tenth of the whole eval forward.
  */
-import { Code, ValType, assembleModule, type WasmFunction } from './gemm/wasm-assembler.js';
-import { WASM_PAGE, wasmApi } from './gemm/wasm-api.js';
-import { type WasmHeap, wasmHeap } from './wasm-heap.js';
+import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
+import { HeapModule } from './heap-module.js';
 
 const I = ValType.i32;
 const F32_GT = 0x5e;
@@ -90,41 +89,11 @@ function argmaxFunction(): WasmFunction {
   return { params: Array<ValType>(11).fill(I), results: [], locals: [...Array<ValType>(12).fill(I), ValType.f32, ValType.f32], body: c, exportName: 'argmax' };
 }
 
-/** The module over the heap's memory (imported with the same limits). */
-export function buildPoolModule(shared: boolean, maximumPages: number): Uint8Array {
-  return assembleModule({
-    functions: [argmaxFunction()],
-    importedMemory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: shared ? maximumPages : undefined, shared },
-  });
-}
-
 type ArgmaxFn = (...args: number[]) => void;
-let kernels: { heap: WasmHeap; argmax: ArgmaxFn } | null | undefined;
-let enabled = true;
+const pool = new HeapModule<ArgmaxFn>(() => [argmaxFunction()]);
 
 /** Turns the WebAssembly scan on or off (off: the JavaScript loop runs). Returns the old setting. */
-export function setSimdPool(on: boolean): boolean {
-  const old = enabled;
-  enabled = on;
-  return old;
-}
-
-function compiled(): { heap: WasmHeap; argmax: ArgmaxFn } | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = wasmApi();
-  const heap = wasmHeap();
-  if (!api || !heap || !heap.holdsTensors) return kernels;
-  const bytes = buildPoolModule(heap.shared, heap.maxBytes / WASM_PAGE);
-  if (!api.validate(bytes)) return kernels;
-  try {
-    const ex = new api.Instance(new api.Module(bytes), { env: { memory: heap.memory } }).exports as Record<string, ArgmaxFn>;
-    kernels = { heap, argmax: ex.argmax! };
-  } catch {
-    kernels = null;
-  }
-  return kernels;
-}
+export const setSimdPool = (on: boolean): boolean => pool.setEnabled(on);
 
 /** Flattened window lists (see pool.ts): window i's taps are taps[start[i] .. start[i + 1]). */
 export interface WindowTable {
@@ -138,8 +107,8 @@ export interface WindowTable {
  * cannot run (x outside wasm memory, no SIMD, turned off).
  */
 export function simdPoolArgMax(x: ArrayLike<number>, xOff: number, planes: number, H: number, W: number, R: WindowTable, Q: WindowTable, out: Int32Array): boolean {
-  if (!enabled || !(x instanceof Float32Array)) return false;
-  const k = compiled();
+  if (!(x instanceof Float32Array)) return false;
+  const k = pool.get();
   if (k === null) return false;
   const xAt = k.heap.addressOf(x);
   if (xAt < 0) return false;
@@ -157,7 +126,7 @@ export function simdPoolArgMax(x: ArrayLike<number>, xOff: number, planes: numbe
     at.push(block.byteOffset + o * 4);
     o += t.length;
   });
-  k.argmax(xAt + xOff * 4, planes, H * W * 4, W, block.byteOffset + o * 4, Ho, Wo, at[0]!, at[1]!, at[2]!, at[3]!);
+  k.fns.argmax!(xAt + xOff * 4, planes, H * W * 4, W, block.byteOffset + o * 4, Ho, Wo, at[0]!, at[1]!, at[2]!, at[3]!);
   out.set(ints.subarray(o, o + out.length));
   k.heap.free(block);
   return true;

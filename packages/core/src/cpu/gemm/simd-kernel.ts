@@ -68,145 +68,67 @@ function elemOps(elem: 'f32' | 'f64') {
 }
 
 /**
- * A block function (see {@link BlockFn}). The tile's accumulators stay in v128 locals over
- * the whole depth; each k step loads nr/lanes vectors of B and splats one A value per row.
- * The k loop is not unrolled: on V8 (Node 20) unrolling 2-8 times with constant load offsets
- * measured slower (the GEMM's current figures: docs/benchmarks.md).
+ * A block function: {@link BlockFn} on packed panels, or with `strided` {@link StridedBlockFn}
+ * on operands read where they lie (A and B addressed by run-time strides instead of the packed
+ * panels' constant offsets, so a thin GEMM whose operands are already in wasm memory needs no
+ * packing copy: packing A cost about as much as the arithmetic for a per-image conv with 16
+ * output pixels). The tile's accumulators stay in v128 locals over the whole depth; each k
+ * step loads nr/lanes vectors of B and splats one A value per row. The k loop is not unrolled:
+ * on V8 (Node 20) unrolling 2-8 times with constant load offsets measured slower (the GEMM's
+ * current figures: docs/benchmarks.md).
  */
-function blockFunction(shape: KernelShape, overwrite: boolean): WasmFunction {
+function blockFunction(shape: KernelShape, overwrite: boolean, strided = false): WasmFunction {
   const { mr, nr, elem, fma } = shape;
   const { E, splat, vadd, vmul, vmadd } = elemOps(elem);
   const lanes = 16 / E;
   if (nr % lanes !== 0) throw new Error(`simd kernel: nr ${nr} is not a multiple of ${lanes}`);
   const nv = nr / lanes; // vectors per tile row
 
-  // Parameters 0-6, then i32 locals, then v128 locals.
-  const [aPack, bPack, cPtr, mTiles, nTiles, depth, ldc] = [0, 1, 2, 3, 4, 5, 6];
-  const [a, b, cTile, ir, jr, cRow, k, bPanel, cCol] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
-  const i32Locals = 9;
-  const acc = (r: number, v: number) => 16 + r * nv + v;
-  const bv = (v: number) => 16 + mr * nv + v;
-  const av = 16 + mr * nv + nv;
-  const v128Locals = mr * nv + nv + 1;
-
-  const c = new Code();
-  c.localGet(nTiles).localSet(jr);
-  c.localGet(bPack).localSet(bPanel);
-  c.localGet(cPtr).localSet(cCol);
-  c.loop(); // over B panels (columns of C)
-  {
-    c.localGet(aPack).localSet(a);
-    c.localGet(cCol).localSet(cTile);
-    c.localGet(mTiles).localSet(ir);
-    c.loop(); // over A panels (rows of C); the B panel stays in L1 meanwhile
-    {
-      for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) c.v128Zero().localSet(acc(r, v));
-      c.localGet(bPanel).localSet(b);
-      c.localGet(depth).localSet(k);
-      c.loop(); // over k
-      {
-        for (let v = 0; v < nv; v++) c.localGet(b).v128Load(v * 16).localSet(bv(v));
-        for (let r = 0; r < mr; r++) {
-          c.localGet(a);
-          splat(c, r * E);
-          c.localSet(av);
-          for (let v = 0; v < nv; v++) {
-            if (fma) {
-              c.localGet(av).localGet(bv(v)).localGet(acc(r, v));
-              vmadd(c);
-            } else {
-              c.localGet(acc(r, v)).localGet(av).localGet(bv(v));
-              vmul(c);
-              vadd(c);
-            }
-            c.localSet(acc(r, v));
-          }
-        }
-        c.localGet(a).i32Const(mr * E).i32Add().localSet(a);
-        c.localGet(b).i32Const(nr * E).i32Add().localSet(b);
-        c.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
-      }
-      c.end();
-      // a now points at the next A panel. C tile (+)= accumulators, row by row.
-      c.localGet(cTile).localSet(cRow);
-      for (let r = 0; r < mr; r++) {
-        for (let v = 0; v < nv; v++) {
-          c.localGet(cRow);
-          if (overwrite) c.localGet(acc(r, v));
-          else {
-            c.localGet(cRow).v128Load(v * 16).localGet(acc(r, v));
-            vadd(c);
-          }
-          c.v128Store(v * 16);
-        }
-        c.localGet(cRow).localGet(ldc).i32Add().localSet(cRow);
-      }
-      c.localGet(cRow).localSet(cTile);
-      c.localGet(ir).i32Const(1).i32Sub().localTee(ir).brIf(0);
-    }
-    c.end();
-    // b ran to the end of this B panel, which is where the next one starts.
-    c.localGet(b).localSet(bPanel);
-    c.localGet(cCol).i32Const(nr * E).i32Add().localSet(cCol);
-    c.localGet(jr).i32Const(1).i32Sub().localTee(jr).brIf(0);
-  }
-  c.end();
-  return {
-    params: [I, I, I, I, I, I, I],
-    results: [],
-    locals: [...Array<ValType>(i32Locals).fill(I), ...Array<ValType>(v128Locals).fill(ValType.v128)],
-    body: c,
-    exportName: overwrite ? 'blockSet' : 'blockAdd',
-  };
-}
-
-/**
- * A block function on operands read where they lie (see {@link StridedBlockFn}): the tile
- * loops of {@link blockFunction}, with A and B addressed by run-time strides instead of the
- * packed panels' constant offsets, so a thin GEMM whose operands are already in wasm memory
- * needs no packing copy (packing A cost about as much as the arithmetic for a per-image conv
- * with 16 output pixels).
- */
-function blockStridedFunction(shape: KernelShape, overwrite: boolean): WasmFunction {
-  const { mr, nr, elem, fma } = shape;
-  const { E, splat, vadd, vmul, vmadd } = elemOps(elem);
-  const lanes = 16 / E;
-  if (nr % lanes !== 0) throw new Error(`simd kernel: nr ${nr} is not a multiple of ${lanes}`);
-  const nv = nr / lanes;
-
-  const [aPtr, aRowB, aDepthB, aTileB, bPtr, bDepthB, bPanelB, cPtr, mTiles, nTiles, depth, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const [a, aTile, b, cTile, ir, jr, cRow, k, bPanel, cCol] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
-  const rowOff = (r: number) => 21 + r; // r * aRowB, for r >= 1
-  const i32Locals = 10 + mr - 1;
-  const v0 = 12 + i32Locals;
+  // Parameters, then i32 locals, then v128 locals. Packed: (aPack, bPack, c, mTiles, nTiles,
+  // depth, ldc); strided: (a, aRowB, aDepthB, aTileB, b, bDepthB, bPanelB, c, mTiles, nTiles, depth, ldc).
+  const P = strided
+    ? { aPtr: 0, aRowB: 1, aDepthB: 2, aTileB: 3, bPtr: 4, bDepthB: 5, bPanelB: 6, cPtr: 7, mTiles: 8, nTiles: 9, depth: 10, ldc: 11 }
+    : { aPtr: 0, aRowB: -1, aDepthB: -1, aTileB: -1, bPtr: 1, bDepthB: -1, bPanelB: -1, cPtr: 2, mTiles: 3, nTiles: 4, depth: 5, ldc: 6 };
+  const nParams = strided ? 12 : 7;
+  const [a, aTile, b, cTile, ir, jr, cRow, k, bPanel, cCol] = Array.from({ length: 10 }, (_, n) => nParams + n);
+  const rowOff = (r: number) => nParams + 9 + r; // r * aRowB (strided), for r >= 1
+  const i32Locals = 10 + (strided ? mr - 1 : 0);
+  const v0 = nParams + i32Locals;
   const acc = (r: number, v: number) => v0 + r * nv + v;
   const bv = (v: number) => v0 + mr * nv + v;
   const av = v0 + mr * nv + nv;
   const v128Locals = mr * nv + nv + 1;
+  // Pointer steps: constants for packed panels, run-time strides otherwise.
+  const step = (c: Code, local: number, stride: number, packed: number) => {
+    c.localGet(local);
+    if (strided) c.localGet(stride);
+    else c.i32Const(packed);
+    c.i32Add().localSet(local);
+  };
 
   const c = new Code();
-  for (let r = 1; r < mr; r++) c.localGet(aRowB).i32Const(r).i32Mul().localSet(rowOff(r));
-  c.localGet(nTiles).localSet(jr);
-  c.localGet(bPtr).localSet(bPanel);
-  c.localGet(cPtr).localSet(cCol);
+  if (strided) for (let r = 1; r < mr; r++) c.localGet(P.aRowB).i32Const(r).i32Mul().localSet(rowOff(r));
+  c.localGet(P.nTiles).localSet(jr);
+  c.localGet(P.bPtr).localSet(bPanel);
+  c.localGet(P.cPtr).localSet(cCol);
   c.loop(); // over B panels (columns of C)
   {
-    c.localGet(aPtr).localSet(aTile);
+    c.localGet(P.aPtr).localSet(aTile);
     c.localGet(cCol).localSet(cTile);
-    c.localGet(mTiles).localSet(ir);
-    c.loop(); // over A tiles (rows of C)
+    c.localGet(P.mTiles).localSet(ir);
+    c.loop(); // over A panels (rows of C); the B panel stays in L1 meanwhile
     {
       for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) c.v128Zero().localSet(acc(r, v));
       c.localGet(aTile).localSet(a);
       c.localGet(bPanel).localSet(b);
-      c.localGet(depth).localSet(k);
+      c.localGet(P.depth).localSet(k);
       c.loop(); // over k
       {
         for (let v = 0; v < nv; v++) c.localGet(b).v128Load(v * 16).localSet(bv(v));
         for (let r = 0; r < mr; r++) {
           c.localGet(a);
-          if (r > 0) c.localGet(rowOff(r)).i32Add();
-          splat(c, 0);
+          if (strided && r > 0) c.localGet(rowOff(r)).i32Add();
+          splat(c, strided ? 0 : r * E);
           c.localSet(av);
           for (let v = 0; v < nv; v++) {
             if (fma) {
@@ -220,11 +142,12 @@ function blockStridedFunction(shape: KernelShape, overwrite: boolean): WasmFunct
             c.localSet(acc(r, v));
           }
         }
-        c.localGet(a).localGet(aDepthB).i32Add().localSet(a);
-        c.localGet(b).localGet(bDepthB).i32Add().localSet(b);
+        step(c, a, P.aDepthB, mr * E);
+        step(c, b, P.bDepthB, nr * E);
         c.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
       }
       c.end();
+      // C tile (+)= accumulators, row by row.
       c.localGet(cTile).localSet(cRow);
       for (let r = 0; r < mr; r++) {
         for (let v = 0; v < nv; v++) {
@@ -236,24 +159,28 @@ function blockStridedFunction(shape: KernelShape, overwrite: boolean): WasmFunct
           }
           c.v128Store(v * 16);
         }
-        c.localGet(cRow).localGet(ldc).i32Add().localSet(cRow);
+        c.localGet(cRow).localGet(P.ldc).i32Add().localSet(cRow);
       }
       c.localGet(cRow).localSet(cTile);
-      c.localGet(aTile).localGet(aTileB).i32Add().localSet(aTile);
+      // The next A panel: packed, where the k loop left `a`; strided, one tile stride on.
+      if (strided) step(c, aTile, P.aTileB, 0);
+      else c.localGet(a).localSet(aTile);
       c.localGet(ir).i32Const(1).i32Sub().localTee(ir).brIf(0);
     }
     c.end();
-    c.localGet(bPanel).localGet(bPanelB).i32Add().localSet(bPanel);
+    // The next B panel: packed, where b ran to; strided, one panel stride on.
+    if (strided) step(c, bPanel, P.bPanelB, 0);
+    else c.localGet(b).localSet(bPanel);
     c.localGet(cCol).i32Const(nr * E).i32Add().localSet(cCol);
     c.localGet(jr).i32Const(1).i32Sub().localTee(jr).brIf(0);
   }
   c.end();
   return {
-    params: Array<ValType>(12).fill(I),
+    params: Array<ValType>(nParams).fill(I),
     results: [],
     locals: [...Array<ValType>(i32Locals).fill(I), ...Array<ValType>(v128Locals).fill(ValType.v128)],
     body: c,
-    exportName: overwrite ? 'stridedSet' : 'stridedAdd',
+    exportName: `${strided ? 'strided' : 'block'}${overwrite ? 'Set' : 'Add'}`,
   };
 }
 
@@ -335,8 +262,8 @@ export function buildKernelModule(shape: KernelShape, shared = false, maximumPag
     functions: [
       blockFunction(shape, false),
       blockFunction(shape, true),
-      blockStridedFunction(shape, false),
-      blockStridedFunction(shape, true),
+      blockFunction(shape, false, true),
+      blockFunction(shape, true, true),
       ...widths.map((w) => packContigFunction(shape.elem, w)),
       ...widths.map((w) => packGatherFunction(shape.elem, w)),
     ],
