@@ -16,8 +16,8 @@ import { depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad } from './dep
 import { depthwise3x3FilterGrad, depthwise3x3Forward, depthwise3x3InputGrad, inputGradIs3x3, isDepthwise3x3 } from './depthwise3x3.js';
 import { contiguousFloats } from './contiguous.js';
 import { type FloatArray, gemm } from './gemm.js';
-import { col2imAdd, copyRows, im2col, type PaddedPlane, paddedPlane } from './im2col.js';
-import { type WasmColumns, wasmColumns } from './simd-im2col.js';
+import { col2imAdd, type ColumnLoops, copyRows, im2col, paddedPlane } from './im2col.js';
+import { wasmColumns } from './simd-im2col.js';
 import { wasmHeap } from './wasm-heap.js';
 import { allocFor, type CpuStorage, releaseScratch } from './storage.js';
 
@@ -64,20 +64,30 @@ class Scratch {
 }
 
 /**
- * The WebAssembly column loops for this call (simd-im2col.ts), or null. For im2col, images
- * outside wasm memory (a float32 tensor made outside `tidy`) are first copied into scratch
- * there: one native copy costs far less than the JavaScript loops. (col2im's images are the
- * call's own output, allocated where its scratch is.)
+ * The column loops of one call over `images` (x for im2col, dx for col2im) and `cols`: the
+ * WebAssembly ones (simd-im2col.ts) where they run, else the JavaScript ones of im2col.ts, with
+ * the padded plane they share (zeroed once for im2col, which writes only its interior; col2im
+ * clears it per channel). For im2col, float32 images outside wasm memory (made outside `tidy`)
+ * are first copied into scratch there: one native copy costs far less than the JavaScript loops.
+ * (col2im's images are the call's own output, allocated where its scratch is.)
  */
-function columnsOf(g: Geometry, pp: PaddedPlane, images: FloatArray, cols: FloatArray, plane: FloatArray, scratch: Scratch, stage: boolean): WasmColumns | null {
+function columnLoops(g: Geometry, images: FloatArray, cols: FloatArray, scratch: Scratch, dir: 'im2col' | 'col2im'): ColumnLoops {
+  const pp = paddedPlane(g);
+  const plane = dir === 'im2col' ? scratch.takeZeroed(pp.Hp * pp.Wp) : scratch.take(pp.Hp * pp.Wp);
   const table = scratch.take(g.Ho * g.Wo);
-  const direct = wasmColumns(g, pp, images, cols, plane, table);
-  if (direct || !stage) return direct;
-  const heap = wasmHeap();
-  if (!(images instanceof Float32Array) || !heap || heap.addressOf(images) >= 0) return null;
-  const staged = scratch.take(images.length);
-  staged.set(images);
-  return wasmColumns(g, pp, staged, cols, plane, table);
+  const fast = wasmColumns(g, pp, images, cols, plane, table) ?? (dir === 'im2col' ? staged() : null);
+  return fast ?? {
+    im2col: (xOff, colOff, ld) => im2col(images, xOff, g, cols, colOff, ld, plane, pp),
+    col2imAdd: (colOff, ld, xOff) => col2imAdd(cols, colOff, ld, g, images, xOff, plane, pp),
+  };
+
+  function staged(): ColumnLoops | null {
+    const heap = wasmHeap();
+    if (!(images instanceof Float32Array) || !heap || heap.addressOf(images) >= 0) return null;
+    const copy = scratch.take(images.length);
+    copy.set(images);
+    return wasmColumns(g, pp, copy, cols, plane, table);
+  }
 }
 
 export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2dParams): Storage {
@@ -104,20 +114,13 @@ export function conv2d(backend: Backend, x: TensorInfo, w: TensorInfo, p: Conv2d
   const scratch = new Scratch(backend, x.dtype);
   const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo);
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // the chunk's [Kg, images x pixels] result
-  const pp = paddedPlane(g);
-  const plane = cols ? scratch.takeZeroed(pp.Hp * pp.Wp) : null;
-  const fast = cols ? columnsOf(g, pp, xd, cols, plane!, scratch, true) : null;
+  const loops = cols && columnLoops(g, xd, cols, scratch, 'im2col');
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
     for (let gi = 0; gi < G; gi++) {
       const xOff = (n0 * C + gi * Cg) * H * W;
-      if (cols) {
-        for (let t = 0; t < m; t++) {
-          if (fast) fast.im2col(xOff + t * C * H * W, t * HoWo, ld);
-          else im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld, plane!, pp);
-        }
-      }
+      if (loops) for (let t = 0; t < m; t++) loops.im2col(xOff + t * C * H * W, t * HoWo, ld);
       const yOff = (n0 * K + gi * Kg) * HoWo;
       gemm({
         M: Kg, N: ld, K: Ckk, transA: false, transB: false,
@@ -150,9 +153,7 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
   const scratch = new Scratch(backend, dy.dtype);
   const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo); // each GEMM overwrites it
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null; // dy of the chunk as [Kg, images x pixels]
-  const pp = paddedPlane(g);
-  const plane = cols ? scratch.take(pp.Hp * pp.Wp) : null; // cleared by col2imAdd
-  const fast = cols ? columnsOf(g, pp, dx, cols, plane!, scratch, false) : null;
+  const loops = cols && columnLoops(g, dx, cols, scratch, 'col2im');
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
@@ -167,12 +168,7 @@ export function conv2dBackpropInput(backend: Backend, dy: TensorInfo, w: TensorI
         B: wide ?? dyd, bOffset: wide ? 0 : yOff, ldb: ld,
         C: cols ?? dx, cOffset: cols ? 0 : xOff, ldc: ld, beta: 0,
       });
-      if (cols) {
-        for (let t = 0; t < m; t++) {
-          if (fast) fast.col2imAdd(t * HoWo, ld, xOff + t * C * H * W);
-          else col2imAdd(cols, t * HoWo, ld, g, dx, xOff + t * C * H * W, plane!, pp);
-        }
-      }
+      if (loops) for (let t = 0; t < m; t++) loops.col2imAdd(t * HoWo, ld, xOff + t * C * H * W);
     }
   }
   scratch.release();
@@ -199,21 +195,14 @@ export function conv2dBackpropFilter(backend: Backend, x: TensorInfo, dy: Tensor
   const scratch = new Scratch(backend, x.dtype);
   const cols = nb === 1 && isPointwise(g) ? null : scratch.take(Ckk * nb * HoWo);
   const wide = nb > 1 ? scratch.take(Kg * nb * HoWo) : null;
-  const pp = paddedPlane(g);
-  const plane = cols ? scratch.takeZeroed(pp.Hp * pp.Wp) : null;
-  const fast = cols ? columnsOf(g, pp, xd, cols, plane!, scratch, true) : null;
+  const loops = cols && columnLoops(g, xd, cols, scratch, 'im2col');
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     const ld = m * HoWo;
     for (let gi = 0; gi < G; gi++) {
       const xOff = (n0 * C + gi * Cg) * H * W;
       const yOff = (n0 * K + gi * Kg) * HoWo;
-      if (cols) {
-        for (let t = 0; t < m; t++) {
-          if (fast) fast.im2col(xOff + t * C * H * W, t * HoWo, ld);
-          else im2col(xd, xOff + t * C * H * W, g, cols, t * HoWo, ld, plane!, pp);
-        }
-      }
+      if (loops) for (let t = 0; t < m; t++) loops.im2col(xOff + t * C * H * W, t * HoWo, ld);
       if (wide) for (let t = 0; t < m; t++) copyRows(dyd, yOff + t * K * HoWo, HoWo, wide, t * HoWo, ld, Kg, HoWo);
       // dW_g (+)= dy_g . columns^T, summed over the images of the chunk by the GEMM itself.
       gemm({

@@ -61,7 +61,7 @@ function sweeper(out: FloatArray, src: FloatArray, planeSize: number): { P: Floa
   if (!k || !P) return { P: new Float64Array(planeSize), fill: fillPadded, run: sweep, release: () => {} };
   const pAt = k.heap.addressOf(P);
   const srcAt = src instanceof Float32Array ? k.heap.addressOf(src) : -1;
-  const fill: typeof fillPadded = srcAt < 0 || P.length !== planeSize ? fillPadded : (_s, base, H, W, _P, Hp, Wp, top, left) =>
+  const fill: typeof fillPadded = srcAt < 0 ? fillPadded : (_s, base, H, W, _P, Hp, Wp, top, left) =>
     k.pad(pAt, Hp * Wp * 8, srcAt + base * 4, Math.max(0, Math.min(H, Hp - top)), Math.max(0, Math.min(W, Wp - left)), W * 4, Wp * 8, (top * Wp + left) * 8);
   const run: typeof sweep = (_P, Wp, w, kb, flip, _out, o, Ho, Wo, sh, sw, add) => {
     const t = (i: number) => w[kb + (flip ? 8 - i : i)]!;

@@ -29,6 +29,14 @@ export interface PaddedPlane {
   at: Int32Array;
 }
 
+/** im2col and col2imAdd of one convolution call, bound to its images, column matrix and plane. */
+export interface ColumnLoops {
+  /** im2col of the image group at element `xOff` of the images into columns from `colOff` (row stride `ld`). */
+  im2col(xOff: number, colOff: number, ld: number): void;
+  /** col2imAdd of the columns from `colOff` (row stride `ld`) onto the image group at element `xOff`. */
+  col2imAdd(colOff: number, ld: number, xOff: number): void;
+}
+
 /** The padded plane of `g`'s windows. */
 export function paddedPlane(g: Geometry): PaddedPlane {
   const Hp = (g.Ho - 1) * g.sh + (g.kh - 1) * g.dh + 1;

@@ -12,7 +12,7 @@
 import { Code, ValType, type WasmFunction } from './gemm/wasm-assembler.js';
 import type { FloatArray } from './gemm.js';
 import type { Geometry } from './conv-geometry.js';
-import type { PaddedPlane } from './im2col.js';
+import type { ColumnLoops, PaddedPlane } from './im2col.js';
 import { HeapModule } from './heap-module.js';
 
 const { i32 } = ValType;
@@ -135,21 +135,13 @@ const columns = new HeapModule<ColumnsFn>(() => [im2colFunction(), col2imFunctio
 /** Turns the WebAssembly loops on or off (off: the JavaScript ones run). Returns the old setting. */
 export const setSimdIm2col = (on: boolean): boolean => columns.setEnabled(on);
 
-/** The wasm loops of one convolution call, bound to its arrays (see {@link wasmColumns}). */
-export interface WasmColumns {
-  /** im2col of the image group at element `xOff` of the image array into columns from `colOff` (row stride `ld`). */
-  im2col(xOff: number, colOff: number, ld: number): void;
-  /** col2imAdd of columns from `colOff` (row stride `ld`) onto the image group at element `xOff`. */
-  col2imAdd(colOff: number, ld: number, xOff: number): void;
-}
-
 /**
  * The wasm im2col / col2im for one call over `images` (x for im2col, dx for col2im), `cols`
  * and `plane` (the padded plane's scratch, as im2col.ts wants it), with
  * `table` as scratch for the offset table (Ho * Wo elements); null where they cannot run:
  * float64, an array outside wasm memory, or turned off.
  */
-export function wasmColumns(g: Geometry, pp: PaddedPlane, images: FloatArray, cols: FloatArray, plane: FloatArray, table: FloatArray): WasmColumns | null {
+export function wasmColumns(g: Geometry, pp: PaddedPlane, images: FloatArray, cols: FloatArray, plane: FloatArray, table: FloatArray): ColumnLoops | null {
   if (!(images instanceof Float32Array) || !(cols instanceof Float32Array) || !(plane instanceof Float32Array) || !(table instanceof Float32Array)) return null;
   const k = columns.get();
   if (k === null) return null;
