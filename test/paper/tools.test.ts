@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePaperArgs } from '../../tools/paper/budget.js';
 import { ensureRun, type PaperContext, RunStopped } from '../../tools/paper/runs.js';
+import { balanced } from '../../packages/analysis/test/balanced.js';
 import { snapshot, tool } from '../helpers/train-tools.js';
 
 let tmp: string;
@@ -21,19 +22,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A budget of seconds: one data set, two seeds, nets of a few thousand parameters. */
 const TINY = ['--quick', '--datasets', 'mnist', '--seeds', '2', '--ablation-seeds', '2', '--limit', '128', '--test-limit', '100', '--warmup', '2', '--group-sizes', '1,2', '--group-size', '2', '--widths', '4,8', '--stem', '4', '--correlation-images', '60', '--kernel-images', '10', '--speed-images', '50'];
-
-/** Every opened tag is closed, in order. */
-function balanced(svg: string): boolean {
-  const stack: string[] = [];
-  for (const m of svg.matchAll(/<(\/?)([a-zA-Z][\w-]*)([^>]*?)(\/?)>/g)) {
-    const [, close, name, , self] = m;
-    if (self) continue;
-    if (close) {
-      if (stack.pop() !== name) return false;
-    } else stack.push(name!);
-  }
-  return stack.length === 0;
-}
 
 describe('tools/paper/paper.ts', () => {
   it('writes the report with every claim and a verdict, its figures and its JSON; a rerun reuses every run', async () => {

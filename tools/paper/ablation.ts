@@ -6,13 +6,12 @@
  *
  *   npx tsx tools/paper/ablation.ts [--quick | --full] [overrides]   (see --help)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderErrorBarChart, summarize, welchTTest, type WelchResult } from '@dynconv/analysis';
 import type { DatasetName } from '../train/args.js';
 import { DATASET_INFO } from '../train/data.js';
 import { ablationDataset, type Budget, COMMON_USAGE, parsePaperArgs } from './budget.js';
-import { cliContext, isMain, markdownTable, pm, pValue, runMain, signed } from './cli.js';
+import { cliContext, isMain, markdownTable, pm, pValue, runMain, signed, writeOutputs } from './cli.js';
 import { ensureRun, type PaperContext, type RunRecord, type RunSpec } from './runs.js';
 import { budgetText, type ModelStat, modelStat } from './study.js';
 
@@ -145,11 +144,7 @@ async function main(): Promise<number> {
   ctx.counter.total = ablationSpecs(opts.budget).length;
   const a = await runAblation(ctx, opts.budget);
   console.log(`\n${DATASET_INFO[a.dataset].title}, ${a.budget.name} budget (${budgetText(a.budget, a.seeds)}):\n\n${ablationTable(a)}`);
-  const dir = join(opts.runsDir, opts.budget.name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'ablation.json'), JSON.stringify(a, null, 1));
-  writeFileSync(join(dir, 'ablation.svg'), ablationFigure(a));
-  console.log(`\nwrote ${join(dir, 'ablation.json')} and ${join(dir, 'ablation.svg')}`);
+  writeOutputs(join(opts.runsDir, opts.budget.name), { 'ablation.json': JSON.stringify(a, null, 1), 'ablation.svg': ablationFigure(a) });
   return 0;
 }
 

@@ -2,7 +2,8 @@
  * What the command-line tools of tools/paper/ share: running as the main module, Ctrl-C, the
  * context, formatting.
  */
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SampleSummary } from '@dynconv/analysis';
 import { runCli } from '../cli.js';
@@ -34,6 +35,13 @@ export function runMain(name: string, usage: string, main: () => Promise<number>
     process.stderr.write(`${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   });
+}
+
+/** Writes a tool's results (file name -> text) into `dir`, made if needed, and says so. */
+export function writeOutputs(dir: string, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  console.log(`\nwrote ${Object.keys(files).map((name) => join(dir, name)).join(', ')}`);
 }
 
 /** `98.63 ± 0.12` (percent points, two decimals). */

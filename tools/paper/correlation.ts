@@ -19,7 +19,7 @@ import { DATASET_INFO, loadSplit, testLoader } from '../train/data.js';
 import { loadTrainedModel } from '../train/run.js';
 import { UsageError } from '../cli.js';
 import { type Budget, COMMON_USAGE, parsePaperArgs } from './budget.js';
-import { cliContext, isMain, markdownTable, runMain } from './cli.js';
+import { cliContext, isMain, markdownTable, runMain, writeOutputs } from './cli.js';
 import { ensureRun, type PaperContext } from './runs.js';
 import { modelLabel } from './study.js';
 
@@ -240,16 +240,14 @@ async function main(): Promise<number> {
   const ctx = cliContext(opts.runsDir, opts.verbose);
   ctx.counter.total = opts.budget.datasets.length * CORRELATION_MODELS.length;
   const study = await runCorrelation(ctx, { ...opts.budget, correlationImages: images });
-  const dir = join(opts.runsDir, opts.budget.name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'correlation.json'), correlationJson(study));
+  const files: Record<string, string> = { 'correlation.json': correlationJson(study) };
   for (const d of study.datasets) {
     for (const m of d.models) console.log(`\n${DATASET_INFO[d.dataset].title}, ${modelLabel(m.model, m.groupSize)}:\n\n${correlationTable(m)}`);
-    writeFileSync(join(dir, `feature-correlation-${d.dataset}.svg`), featureMapFigure(d));
-    writeFileSync(join(dir, `kernel-correlation-${d.dataset}.svg`), kernelFigure(d));
-    writeFileSync(join(dir, `correlation-bins-${d.dataset}.svg`), binsFigure(d));
+    files[`feature-correlation-${d.dataset}.svg`] = featureMapFigure(d);
+    files[`kernel-correlation-${d.dataset}.svg`] = kernelFigure(d);
+    files[`correlation-bins-${d.dataset}.svg`] = binsFigure(d);
   }
-  console.log(`\nwrote ${dir}/correlation.json and the figures`);
+  writeOutputs(join(opts.runsDir, opts.budget.name), files);
   return 0;
 }
 

@@ -8,14 +8,13 @@
  *
  * Runs go to runs/paper/<budget>/<run>/ and are reused when finished (pnpm paper shares them).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderErrorBarChart, type SampleSummary, summarize, welchTTest, type WelchResult } from '@dynconv/analysis';
 import type { ModelKind } from '../models/dy-cnn.js';
 import type { DatasetName } from '../train/args.js';
 import { DATASET_INFO } from '../train/data.js';
 import { type Budget, COMMON_USAGE, parsePaperArgs } from './budget.js';
-import { cliContext, isMain, markdownTable, pm, pValue, runMain, signed } from './cli.js';
+import { cliContext, isMain, markdownTable, pm, pValue, runMain, signed, writeOutputs } from './cli.js';
 import { ensureRun, measureInference, type PaperContext, type RunRecord, type RunSpec } from './runs.js';
 
 /** The study's three nets, in table order. */
@@ -171,11 +170,7 @@ async function main(): Promise<number> {
   for (const r of results) {
     for (const d of r.datasets) console.log(`\n${DATASET_INFO[d.dataset].title}, ${r.budget.name} budget (${budgetText(r.budget)}):\n\n${studyTable(d)}`);
   }
-  const dir = join(opts.runsDir, opts.budget.name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'study.json'), JSON.stringify(results, null, 1));
-  writeFileSync(join(dir, 'study.svg'), studyFigure(results));
-  console.log(`\nwrote ${join(dir, 'study.json')} and ${join(dir, 'study.svg')}`);
+  writeOutputs(join(opts.runsDir, opts.budget.name), { 'study.json': JSON.stringify(results, null, 1), 'study.svg': studyFigure(results) });
   return 0;
 }
 

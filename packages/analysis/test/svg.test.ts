@@ -1,19 +1,7 @@
 /** The SVG writer: well-formed documents with the expected parts, escaped text, ticks. */
 import { describe, expect, it } from 'vitest';
+import { balanced } from './balanced.js';
 import { escapeXml, histogram, niceTicks, renderBinBars, renderErrorBarChart, renderHistogramGrid } from '../src/index.js';
-
-/** Every opened tag is closed, in order. */
-function balanced(svg: string): boolean {
-  const stack: string[] = [];
-  for (const m of svg.matchAll(/<(\/?)([a-zA-Z][\w-]*)([^>]*?)(\/?)>/g)) {
-    const [, close, name, , self] = m;
-    if (self) continue;
-    if (close) {
-      if (stack.pop() !== name) return false;
-    } else stack.push(name!);
-  }
-  return stack.length === 0;
-}
 
 describe('svg', () => {
   it('escapes text and picks round ticks', () => {
