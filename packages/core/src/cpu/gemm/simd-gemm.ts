@@ -200,7 +200,8 @@ function gemmSimd(kern: SimdKernel, g: GemmArgs, blk: Blocking): boolean {
     return true;
   }
 
-  const cHeap = kern.heap.addressOf(C) >= 0 ? kern.heap.addressOf(C) / E : -1; // C[0] as a heap index
+  const cAddr = kern.heap.addressOf(C);
+  const cHeap = cAddr >= 0 ? cAddr / E : -1; // C[0] as a heap index
   // Through the workspace. With one depth block, each MC-row stripe of C is finished by one
   // block call: it is moved in and out while still in cache. Otherwise the chunk accumulates
   // over depth blocks.
